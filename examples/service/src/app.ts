@@ -1,0 +1,86 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Readykit, readykit } from '@readykit/express';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { ServiceConfig } from './config.ts';
+import { SimulatedPool } from './simulated-pool.ts';
+
+export interface ServiceApp {
+  readonly app: express.Express;
+  readonly kit: Readykit;
+  readonly pool: SimulatedPool;
+}
+
+/** The example service: what a team's Express service looks like with readykit added. */
+export function createServiceApp(config: ServiceConfig, log: (line: string) => void = console.log): ServiceApp {
+  const pool = new SimulatedPool(config.warmupMs);
+  const kit = readykit({
+    // The pool gate keeps the pod out of rotation until the pool is connected.
+    gates: { pool: (signal) => pool.connect(signal) },
+    readiness: { database: (signal) => pool.ping(signal) },
+    hooks: { 'close-pool': () => pool.end() },
+    ...(config.shutdownDelayMs === undefined ? {} : { shutdown: { delay: config.shutdownDelayMs } }),
+  });
+  kit.health.on('state', ({ from, to }) => log(`state ${from} -> ${to}`));
+  kit.health.on('shutdown', ({ phase, elapsed, detail }) => log(`shutdown ${phase} +${elapsed}ms ${detail}`));
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(kit);
+  app.use(express.json({ limit: '100kb' }));
+
+  const api = express.Router();
+  if (config.latencyMs > 0) {
+    api.use(async (_req, _res, next) => {
+      await sleep(config.latencyMs);
+      next();
+    });
+  }
+  api.get('/items/:id', (req, res) => {
+    res.json({ id: req.params.id, name: `item ${req.params.id}` });
+  });
+
+  const users = express.Router({ mergeParams: true });
+  users.get('/:id/orders', (req, res) => {
+    res.json({ user: req.params.id, orders: [{ id: 1, total: 9.5 }] });
+  });
+  api.use('/users', users);
+
+  api.post('/orders', (req, res) => {
+    const body: unknown = req.body;
+    const items = (body as { items?: unknown } | undefined)?.items;
+    if (!Array.isArray(items) || items.length === 0 || !items.every(isLine)) {
+      res.status(400).json({ error: 'body must be {"items": [{"sku": string, "qty": positive integer}, ...]}' });
+      return;
+    }
+    res.status(201).json({ accepted: items.length, units: items.reduce((n, line) => n + line.qty, 0) });
+  });
+  app.use('/api', api);
+
+  app.get('/', (_req, res) => {
+    res.type('text/plain').send('readykit example service: try /api/items/42, /readyz?verbose\n');
+  });
+
+  // Errors answer with a short message, never a stack trace.
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const status = statusOf(error);
+    res.status(status).json({ error: status === 500 ? 'internal error' : 'bad request' });
+  });
+  return { app, kit, pool };
+}
+
+function isLine(value: unknown): value is { sku: string; qty: number } {
+  const line = value as { sku?: unknown; qty?: unknown } | null;
+  return (
+    typeof line === 'object' &&
+    line !== null &&
+    typeof line.sku === 'string' &&
+    Number.isInteger(line.qty) &&
+    (line.qty as number) > 0
+  );
+}
+
+function statusOf(error: unknown): number {
+  const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
+}

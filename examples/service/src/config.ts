@@ -1,0 +1,35 @@
+/** The example service's settings, all from the environment. */
+export interface ServiceConfig {
+  readonly port: number;
+  readonly host: string | undefined;
+  /** How long the simulated connection pool takes to warm. */
+  readonly warmupMs: number;
+  /** Overrides the kit's shutdown delay (5 s in Kubernetes, 0 elsewhere). */
+  readonly shutdownDelayMs: number | undefined;
+  /** Added to every /api response. */
+  readonly latencyMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment; throws a ConfigError naming the variable. */
+export function readConfig(env: Readonly<Record<string, string | undefined>>): ServiceConfig {
+  return {
+    port: integer(env, 'PORT', 3000, 65_535),
+    host: env.HOST === undefined || env.HOST === '' ? undefined : env.HOST,
+    warmupMs: integer(env, 'WARMUP_MS', 2000, 600_000),
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS === undefined ? undefined : integer(env, 'SHUTDOWN_DELAY_MS', 0, 600_000),
+    latencyMs: integer(env, 'LATENCY_MS', 0, 60_000),
+  };
+}
+
+function integer(env: Readonly<Record<string, string | undefined>>, key: string, fallback: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) > max) {
+    throw new ConfigError(`${key} must be a whole number from 0 to ${max}, got ${JSON.stringify(raw.slice(0, 20))}`);
+  }
+  return Number(raw);
+}

@@ -1,0 +1,4 @@
+export * from '@readykit/health';
+export { healthComponent } from './health-component.ts';
+export { composeSteps, type KitComponent, type RequestStep } from './kit-component.ts';
+export { type Readykit, type ReadykitOptions, readykit } from './readykit.ts';

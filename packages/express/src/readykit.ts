@@ -1,0 +1,85 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import {
+  Health,
+  type HealthOptions,
+  type HookOptions,
+  type ReadinessGate,
+  type ShutdownHook,
+  type ShutdownResult,
+} from '@readykit/health';
+import { healthComponent } from './health-component.ts';
+import { composeSteps, type KitComponent, type RequestStep } from './kit-component.ts';
+import { ServerDiscovery } from './server-discovery.ts';
+
+export interface ReadykitOptions extends HealthOptions {
+  /** Extra components (metrics, tracing, your own) run after health, in order. */
+  components?: readonly KitComponent[];
+  /** Attach to the server `app.listen()` creates, found through `node:diagnostics_channel`. @default true */
+  autoAttach?: boolean;
+}
+
+/** The middleware, with the handles a service needs on the kit. */
+export interface Readykit {
+  (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void;
+  readonly health: Health;
+  readonly components: readonly KitComponent[];
+  /** The gate declared under `name`; `kit.gate('db').open()` when the pool is warm. */
+  gate(name: string): ReadinessGate;
+  /** Attaches to a server created some other way than `app.listen()`. Idempotent. */
+  attach(server: Server): Readykit;
+  /** Adds a cleanup hook run after draining. */
+  onShutdown(name: string, hook: ShutdownHook | HookOptions): Readykit;
+  /** Starts graceful shutdown as SIGTERM would. */
+  shutdown(reason?: string): Promise<ShutdownResult>;
+  /** Stops timers, signal handling and discovery; for tests and hot reload. */
+  close(): Promise<void>;
+}
+
+/**
+ * `app.use(readykit())`: probes answered before any later middleware, graceful shutdown
+ * wired to the server `app.listen()` creates. See the package README for every option.
+ */
+export function readykit(options: ReadykitOptions = {}): Readykit {
+  const { components: extra = [], autoAttach = true, ...healthOptions } = options;
+  const health = new Health(healthOptions);
+  const components: readonly KitComponent[] = Object.freeze([healthComponent(health), ...extra]);
+  const chain: RequestStep = composeSteps(
+    components.flatMap((c) => (c.handle === undefined ? [] : [c.handle])),
+  );
+  const attached = new WeakSet<Server>();
+  let discovery: ServerDiscovery | undefined;
+
+  const attach = (server: Server): void => {
+    if (attached.has(server)) return;
+    attached.add(server);
+    for (const component of components) component.attach?.(server);
+  };
+
+  const kit = function readykitMiddleware(req, res, next) {
+    // Fallback for servers discovery did not see (wrapped handlers, older runtimes).
+    const server = (req.socket as { server?: Server }).server;
+    if (server !== undefined && !attached.has(server)) attach(server);
+    chain(req, res, () => next());
+  } as Readykit;
+
+  Object.defineProperties(kit, {
+    health: { value: health, enumerable: true },
+    components: { value: components, enumerable: true },
+  });
+  kit.gate = (name) => health.gate(name);
+  kit.attach = (server) => {
+    attach(server);
+    return kit;
+  };
+  kit.onShutdown = (name, hook) => {
+    health.onShutdown(name, hook);
+    return kit;
+  };
+  kit.shutdown = (reason) => health.shutdown(reason);
+  kit.close = async () => {
+    discovery?.close();
+    for (const component of [...components].reverse()) await component.close?.();
+  };
+  if (autoAttach) discovery = new ServerDiscovery(kit, attach);
+  return kit;
+}

@@ -1,0 +1,93 @@
+import type { ProbeKind } from './probe-report.ts';
+import { isName } from './validate.ts';
+
+export interface ProbePaths {
+  readonly liveness: readonly string[];
+  readonly readiness: readonly string[];
+}
+
+/** What a request to a probe path asks for. */
+export interface ProbeRequest {
+  readonly kind: ProbeKind;
+  /** `/readyz/<name>`: only that check or gate. */
+  readonly only: string | undefined;
+  readonly verbose: boolean;
+  readonly exclude: readonly string[];
+  readonly format: 'text' | 'health+json' | 'json';
+  /** HEAD: headers only. */
+  readonly head: boolean;
+}
+
+export type ProbeMatch =
+  | { readonly match: false }
+  | { readonly match: true; readonly request: ProbeRequest }
+  | { readonly match: true; readonly refuse: 404 | 405 };
+
+const NO_MATCH: ProbeMatch = Object.freeze({ match: false });
+const MAX_EXCLUDES = 64;
+
+/**
+ * Matches a request line against the probe paths. Cheap on the miss path (every request of
+ * the service goes through here): one indexOf and a few string comparisons, no allocation.
+ * A query string never breaks the match; a trailing slash is tolerated.
+ */
+export function matchProbe(
+  url: string,
+  method: string | undefined,
+  accept: string | undefined,
+  paths: ProbePaths,
+): ProbeMatch {
+  const q = url.indexOf('?');
+  let path = q === -1 ? url : url.slice(0, q);
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  let kind: ProbeKind | undefined;
+  let only: string | undefined;
+  if (paths.liveness.includes(path)) kind = 'liveness';
+  else if (paths.readiness.includes(path)) kind = 'readiness';
+  else {
+    const slash = path.lastIndexOf('/');
+    if (slash <= 0) return NO_MATCH;
+    const parent = path.slice(0, slash);
+    if (paths.liveness.includes(parent)) kind = 'liveness';
+    else if (paths.readiness.includes(parent)) kind = 'readiness';
+    else return NO_MATCH;
+    only = safeDecode(path.slice(slash + 1));
+    if (only === undefined || !isName(only)) return { match: true, refuse: 404 };
+  }
+  if (method !== 'GET' && method !== 'HEAD') return { match: true, refuse: 405 };
+  const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+  const verboseValue = params.get('verbose');
+  const exclude: string[] = [];
+  for (const value of params.getAll('exclude')) {
+    for (const part of value.split(',')) {
+      const name = part.trim();
+      if (name !== '' && exclude.length < MAX_EXCLUDES) exclude.push(name);
+    }
+  }
+  return {
+    match: true,
+    request: {
+      kind,
+      only,
+      verbose: verboseValue !== null && verboseValue !== 'false' && verboseValue !== '0',
+      exclude,
+      format: negotiate(accept),
+      head: method === 'HEAD',
+    },
+  };
+}
+
+function negotiate(accept: string | undefined): ProbeRequest['format'] {
+  if (accept === undefined) return 'text';
+  if (accept.includes('application/health+json')) return 'health+json';
+  if (accept.includes('application/json')) return 'json';
+  return 'text';
+}
+
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
