@@ -159,12 +159,13 @@ export function resolveHealthOptions(options: HealthOptions = {}): ResolvedHealt
 }
 
 export function resolveCheck(
-  path: string,
+  parent: string,
   checkName: string,
   value: unknown,
   checkTimeout: number,
 ): ResolvedCheck {
-  name(`${path} name`, checkName);
+  name(parent, checkName);
+  const path = `${parent}.${checkName}`;
   if (typeof value === 'function') {
     return {
       name: checkName,
@@ -186,13 +187,12 @@ export function resolveCheck(
 
 function resolveChecks(path: string, value: unknown, checkTimeout: number): ResolvedCheck[] {
   if (value === undefined) return [];
-  return Object.entries(plainObject(path, value)).map(([key, v]) =>
-    resolveCheck(`${path}.${key}`, key, v, checkTimeout),
-  );
+  return Object.entries(plainObject(path, value)).map(([key, v]) => resolveCheck(path, key, v, checkTimeout));
 }
 
-export function resolveGate(path: string, gateName: string, value: unknown): ResolvedGate {
-  name(`${path} name`, gateName);
+export function resolveGate(parent: string, gateName: string, value: unknown): ResolvedGate {
+  name(parent, gateName);
+  const path = `${parent}.${gateName}`;
   if (value === undefined || value === null) {
     return { name: gateName, warmup: undefined, attemptTimeout: 0, retry: DEFAULT_WARMUP_RETRY };
   }
@@ -224,8 +224,8 @@ export function resolveGate(path: string, gateName: string, value: unknown): Res
 
 function resolveGates(value: unknown): ResolvedGate[] {
   if (value === undefined) return [];
-  if (Array.isArray(value)) return value.map((v, i) => resolveGate(`gates[${i}]`, v as string, undefined));
-  return Object.entries(plainObject('gates', value)).map(([key, v]) => resolveGate(`gates.${key}`, key, v));
+  if (Array.isArray(value)) return value.map((v) => resolveGate('gates', v as string, undefined));
+  return Object.entries(plainObject('gates', value)).map(([key, v]) => resolveGate('gates', key, v));
 }
 
 function resolvePaths(value: HealthOptions['paths']): ResolvedHealthOptions['paths'] {
@@ -281,12 +281,13 @@ function resolveShutdown(
 }
 
 export function resolveHook(
-  path: string,
+  parent: string,
   hookName: string,
   value: unknown,
   hookTimeout: number,
 ): ResolvedHook {
-  name(`${path} name`, hookName);
+  name(parent, hookName);
+  const path = `${parent}.${hookName}`;
   if (typeof value === 'function')
     return { name: hookName, hook: value as ShutdownHook, timeout: hookTimeout };
   const o = plainObject(path, value);
@@ -299,9 +300,7 @@ export function resolveHook(
 
 function resolveHooks(value: unknown, hookTimeout: number): ResolvedHook[] {
   if (value === undefined) return [];
-  return Object.entries(plainObject('hooks', value)).map(([key, v]) =>
-    resolveHook(`hooks.${key}`, key, v, hookTimeout),
-  );
+  return Object.entries(plainObject('hooks', value)).map(([key, v]) => resolveHook('hooks', key, v, hookTimeout));
 }
 
 export function uniqueNames(path: string, names: readonly string[]): void {

@@ -6,20 +6,21 @@ export interface FormatOptions {
 }
 
 const WITHHELD = 'reason withheld';
+const SUMMARY = { pass: 'passed', warn: 'passed with warnings', fail: 'failed' } as const;
 
 /**
  * The Kubernetes API server's text format: `ok` when passing and not verbose; otherwise one
  * `[+]name ok` / `[-]name failed: reason` line per entry, then a summary line. A non-critical
- * failure prints `[!]name warn: reason` and does not fail the probe.
+ * failure prints `[!]name warn: reason`: listed even without `?verbose`, but the probe passes.
  */
 export function formatText(report: ProbeReport, options: FormatOptions): string {
-  if (report.status !== 'fail' && !options.verbose && report.unknownExcludes.length === 0) return 'ok\n';
+  if (report.status === 'pass' && !options.verbose && report.unknownExcludes.length === 0) return 'ok\n';
   let out = '';
   for (const entry of report.entries) out += `${line(entry, options.exposeReasons)}\n`;
   if (report.unknownExcludes.length > 0) {
     out += `warn: some health checks cannot be excluded: no matches for ${report.unknownExcludes.map((n) => `"${n}"`).join(', ')}\n`;
   }
-  out += `${report.kind} check ${report.status === 'fail' ? 'failed' : 'passed'}\n`;
+  out += `${report.kind} check ${SUMMARY[report.status]}\n`;
   return out;
 }
 

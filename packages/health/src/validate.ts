@@ -10,9 +10,11 @@ export function durationMs(path: string, value: unknown, fallback: number): numb
 }
 
 export function positiveMs(path: string, value: unknown, fallback: number): number {
-  const ms = durationMs(path, value, fallback);
-  if (ms === 0) throw invalidOption(path, 'a positive number of milliseconds', value);
-  return ms;
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw invalidOption(path, 'a positive number of milliseconds', value);
+  }
+  return value;
 }
 
 export function bool(path: string, value: unknown, fallback: boolean): boolean {
@@ -23,10 +25,13 @@ export function bool(path: string, value: unknown, fallback: boolean): boolean {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
-/** Check and gate names appear in probe output and URLs, so they are kept to a safe alphabet. */
+/**
+ * Check, gate and hook names appear in probe output and URLs, so they are kept to a safe
+ * alphabet. `path` is the collection, e.g. "readiness" reports "readiness names must be ...".
+ */
 export function name(path: string, value: unknown): string {
   if (typeof value !== 'string' || !NAME.test(value)) {
-    throw invalidOption(path, 'a name of 1-64 letters, digits, "_", ".", ":" or "-"', value);
+    throw invalidOption(`${path} names`, '1-64 letters, digits, "_", ".", ":" or "-"', value);
   }
   return value;
 }
