@@ -11,7 +11,10 @@ export interface ServiceApp {
 }
 
 /** The example service: what a team's Express service looks like with readykit added. */
-export function createServiceApp(config: ServiceConfig, log: (line: string) => void = console.log): ServiceApp {
+export function createServiceApp(
+  config: ServiceConfig,
+  log: (line: string) => void = console.log,
+): ServiceApp {
   const pool = new SimulatedPool(config.warmupMs);
   const kit = readykit({
     // The pool gate keeps the pod out of rotation until the pool is connected.
@@ -49,7 +52,9 @@ export function createServiceApp(config: ServiceConfig, log: (line: string) => v
     const body: unknown = req.body;
     const items = (body as { items?: unknown } | undefined)?.items;
     if (!Array.isArray(items) || items.length === 0 || !items.every(isLine)) {
-      res.status(400).json({ error: 'body must be {"items": [{"sku": string, "qty": positive integer}, ...]}' });
+      res
+        .status(400)
+        .json({ error: 'body must be {"items": [{"sku": string, "qty": positive integer}, ...]}' });
       return;
     }
     res.status(201).json({ accepted: items.length, units: items.reduce((n, line) => n + line.qty, 0) });

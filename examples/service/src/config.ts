@@ -20,16 +20,24 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): S
     port: integer(env, 'PORT', 3000, 65_535),
     host: env.HOST === undefined || env.HOST === '' ? undefined : env.HOST,
     warmupMs: integer(env, 'WARMUP_MS', 2000, 600_000),
-    shutdownDelayMs: env.SHUTDOWN_DELAY_MS === undefined ? undefined : integer(env, 'SHUTDOWN_DELAY_MS', 0, 600_000),
+    shutdownDelayMs:
+      env.SHUTDOWN_DELAY_MS === undefined ? undefined : integer(env, 'SHUTDOWN_DELAY_MS', 0, 600_000),
     latencyMs: integer(env, 'LATENCY_MS', 0, 60_000),
   };
 }
 
-function integer(env: Readonly<Record<string, string | undefined>>, key: string, fallback: number, max: number): number {
+function integer(
+  env: Readonly<Record<string, string | undefined>>,
+  key: string,
+  fallback: number,
+  max: number,
+): number {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d{1,9}$/.test(raw) || Number(raw) > max) {
-    throw new ConfigError(`${key} must be a whole number from 0 to ${max}, got ${JSON.stringify(raw.slice(0, 20))}`);
+    throw new ConfigError(
+      `${key} must be a whole number from 0 to ${max}, got ${JSON.stringify(raw.slice(0, 20))}`,
+    );
   }
   return Number(raw);
 }

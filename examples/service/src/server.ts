@@ -24,4 +24,6 @@ const onListening = (error?: Error): void => {
 };
 // Without HOST, Node's default: every interface, IPv6 and IPv4 where the machine has both.
 const server =
-  config.host === undefined ? app.listen(config.port, onListening) : app.listen(config.port, config.host, onListening);
+  config.host === undefined
+    ? app.listen(config.port, onListening)
+    : app.listen(config.port, config.host, onListening);

@@ -300,7 +300,9 @@ export function resolveHook(
 
 function resolveHooks(value: unknown, hookTimeout: number): ResolvedHook[] {
   if (value === undefined) return [];
-  return Object.entries(plainObject('hooks', value)).map(([key, v]) => resolveHook('hooks', key, v, hookTimeout));
+  return Object.entries(plainObject('hooks', value)).map(([key, v]) =>
+    resolveHook('hooks', key, v, hookTimeout),
+  );
 }
 
 export function uniqueNames(path: string, names: readonly string[]): void {

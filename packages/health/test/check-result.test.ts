@@ -7,7 +7,10 @@ test('reasons are one short line, never a stack', () => {
   assert.equal(reasonOf(error), 'connect ECONNREFUSED 127.0.0.1:5432');
   const coded = Object.assign(new Error('pool exhausted'), { code: 'E_POOL' });
   assert.equal(reasonOf(coded), 'E_POOL: pool exhausted');
-  assert.equal(reasonOf(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), 'connect ECONNREFUSED');
+  assert.equal(
+    reasonOf(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    'connect ECONNREFUSED',
+  );
   assert.equal(reasonOf(new TypeError('')), 'TypeError');
   assert.equal(reasonOf('plain string'), 'plain string');
   assert.equal(reasonOf({ weird: true }), 'check failed');

@@ -25,7 +25,10 @@ test('resolving passes; throwing, rejecting or returning false fails with a reas
     throw new Error('sync boom\nstack line');
   }).hc.run();
   assert.equal(thrown.reason, 'sync boom');
-  assert.equal((await make(async () => Promise.reject(new Error('async boom'))).hc.run()).reason, 'async boom');
+  assert.equal(
+    (await make(async () => Promise.reject(new Error('async boom'))).hc.run()).reason,
+    'async boom',
+  );
 });
 
 test('a check past its timeout fails at the timeout and sees its signal abort', async () => {

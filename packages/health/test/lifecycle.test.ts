@@ -7,7 +7,8 @@ test('walks the states in order and tells subscribers', () => {
   const lifecycle = new Lifecycle();
   const seen: StateChange[] = [];
   const off = lifecycle.subscribe((c) => seen.push(c));
-  for (const to of ['warming', 'ready', 'draining', 'stopped'] as const) assert.equal(lifecycle.transition(to), true);
+  for (const to of ['warming', 'ready', 'draining', 'stopped'] as const)
+    assert.equal(lifecycle.transition(to), true);
   assert.deepEqual(
     seen.map((c) => `${c.from}>${c.to}`),
     ['starting>warming', 'warming>ready', 'ready>draining', 'draining>stopped'],

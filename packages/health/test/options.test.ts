@@ -10,7 +10,9 @@ test('defaults are useful, frozen, and Kubernetes-aware', () => {
   assert.deepEqual(outside.paths, { liveness: ['/healthz', '/livez'], readiness: ['/readyz'] });
   assert.deepEqual(outside.shutdown.signals, ['SIGTERM', 'SIGINT']);
   assert.equal(outside.shutdown.terminationGracePeriod, 30_000);
-  assert.ok(Object.isFrozen(outside) && Object.isFrozen(outside.shutdown) && Object.isFrozen(outside.paths.liveness));
+  assert.ok(
+    Object.isFrozen(outside) && Object.isFrozen(outside.shutdown) && Object.isFrozen(outside.paths.liveness),
+  );
   const inside = resolveHealthOptions({ env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' } });
   assert.equal(inside.shutdown.delay, 5000);
 });
@@ -63,7 +65,10 @@ test('invalid options are refused with a message naming the option', () => {
     [{ gates: ['ok', 'in valid'] }, /^gates names must be 1-64 letters, .*, got "in valid"$/],
     [{ gates: [42] }, /^gates names must be 1-64 letters, .*, got 42$/],
     [{ gates: { db: 'soon' } }, /^gates\.db must be an object/],
-    [{ gates: { db: { retry: { initialDelay: 100, maxDelay: 10 } } } }, /^gates\.db\.retry\.maxDelay must be >= initialDelay/],
+    [
+      { gates: { db: { retry: { initialDelay: 100, maxDelay: 10 } } } },
+      /^gates\.db\.retry\.maxDelay must be >= initialDelay/,
+    ],
     [{ paths: { readiness: ['readyz'] } }, /^paths\.readiness\[0\] must be a URL path/],
     [{ paths: { readiness: ['/readyz?x'] } }, /^paths\.readiness\[0\] must be a URL path/],
     [{ paths: { liveness: [] } }, /^paths\.liveness must be a non-empty array/],
@@ -79,7 +84,8 @@ test('invalid options are refused with a message naming the option', () => {
   for (const [options, message] of cases) {
     assert.throws(
       () => resolveHealthOptions(options as never),
-      (e: { code?: string; message?: string }) => e.code === ErrorCodes.INVALID_OPTION && message.test(e.message ?? ''),
+      (e: { code?: string; message?: string }) =>
+        e.code === ErrorCodes.INVALID_OPTION && message.test(e.message ?? ''),
       JSON.stringify(options),
     );
   }
@@ -108,6 +114,10 @@ test('a shutdown timeline that cannot fit the grace period is refused, naming th
     },
   );
   assert.doesNotThrow(() =>
-    resolveHealthOptions({ env: {}, shutdown: { delay: 10_000, drainTimeout: 17_000, hookTimeout: 3000 }, hooks: { a: () => {} } }),
+    resolveHealthOptions({
+      env: {},
+      shutdown: { delay: 10_000, drainTimeout: 17_000, hookTimeout: 3000 },
+      hooks: { a: () => {} },
+    }),
   );
 });

@@ -43,7 +43,10 @@ test('readiness is 503 naming the closed gate while warming, 200 once it opens',
 test('an unknown gate name is a clear error', () => {
   const health = testHealth({ gates: ['db'] });
   cleanups.push(() => health.close());
-  assert.throws(() => health.gate('dbb'), { code: 'RK_ERR_UNKNOWN_GATE', message: 'no gate named "dbb" (declared: "db")' });
+  assert.throws(() => health.gate('dbb'), {
+    code: 'RK_ERR_UNKNOWN_GATE',
+    message: 'no gate named "dbb" (declared: "db")',
+  });
 });
 
 test('a check past its timeout fails the probe quickly with a short reason', async () => {
@@ -111,7 +114,9 @@ test('application/health+json answers the IETF format with durations', async () 
   assert.equal(typeof body.checks.cache[0].observedValue, 'number');
   assert.ok(!Number.isNaN(Date.parse(body.checks.cache[0].time)));
   health.gate('db').open();
-  const ok = JSON.parse((await text(`${url}/readyz`, { headers: { accept: 'application/health+json' } })).body);
+  const ok = JSON.parse(
+    (await text(`${url}/readyz`, { headers: { accept: 'application/health+json' } })).body,
+  );
   assert.equal(ok.status, 'pass');
 });
 
@@ -217,6 +222,8 @@ test('a non-critical readiness check warns without failing the probe', async () 
   const r = await text(`${url}/readyz`);
   assert.equal(r.status, 200);
   assert.match(r.body, /^\[!\]cache warn: returned false\nreadiness check passed with warnings\n$/m);
-  const json = JSON.parse((await text(`${url}/readyz`, { headers: { accept: 'application/health+json' } })).body);
+  const json = JSON.parse(
+    (await text(`${url}/readyz`, { headers: { accept: 'application/health+json' } })).body,
+  );
   assert.equal(json.status, 'warn');
 });

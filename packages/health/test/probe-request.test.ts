@@ -29,7 +29,16 @@ test('matches probe paths with any query, and nothing else', () => {
 });
 
 test('does not match other paths', () => {
-  for (const url of ['/', '/healthzz', '/ready', '/api/readyz', '/Readyz', '/healthz.json', '/readyz/db/extra', '']) {
+  for (const url of [
+    '/',
+    '/healthzz',
+    '/ready',
+    '/api/readyz',
+    '/Readyz',
+    '/healthz.json',
+    '/readyz/db/extra',
+    '',
+  ]) {
     assert.deepEqual(matchProbe(url, 'GET', undefined, paths), { match: false }, url);
   }
 });
@@ -38,7 +47,12 @@ test('refuses other methods with 405 and bad sub-paths with 404', () => {
   for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', undefined]) {
     assert.deepEqual(matchProbe('/readyz', method, undefined, paths), { match: true, refuse: 405 });
   }
-  for (const url of ['/readyz/%E0%A4%A', '/readyz/bad%0Aname', '/readyz/a%20b', `/readyz/${'x'.repeat(65)}`]) {
+  for (const url of [
+    '/readyz/%E0%A4%A',
+    '/readyz/bad%0Aname',
+    '/readyz/a%20b',
+    `/readyz/${'x'.repeat(65)}`,
+  ]) {
     assert.deepEqual(matchProbe(url, 'GET', undefined, paths), { match: true, refuse: 404 }, url);
   }
 });

@@ -7,7 +7,13 @@ import { seededRandom } from './support.ts';
 function gate(warmup?: WarmupTask, attemptTimeout = 0) {
   const changes: string[] = [];
   const g = new ReadinessGate(
-    { name: 'db', warmup, attemptTimeout, retry: { initialDelay: 10, maxDelay: 40 }, random: seededRandom(7) },
+    {
+      name: 'db',
+      warmup,
+      attemptTimeout,
+      retry: { initialDelay: 10, maxDelay: 40 },
+      random: seededRandom(7),
+    },
     (x) => changes.push(x.isOpen ? 'open' : x.reason),
   );
   return { g, changes };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { request as httpRequest, type IncomingMessage, Agent } from 'node:http';
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, type ShutdownEvent } from '../src/index.ts';
@@ -130,7 +130,10 @@ test('each hook has its own timeout; a failing or slow hook does not stop the ne
   assert.ok(Date.now() - started < 900, 'the hanging hook was cut at its own timeout');
   assert.deepEqual(ran, ['hangs', 'throws', 'fine']);
   assert.equal(result.exitCode, 1);
-  assert.deepEqual(result.problems, ['hook hangs timed out after 100 ms', 'hook throws failed: flush failed']);
+  assert.deepEqual(result.problems, [
+    'hook hangs timed out after 100 ms',
+    'hook throws failed: flush failed',
+  ]);
   agent.destroy();
   await health.close();
 });

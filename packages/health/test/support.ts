@@ -38,12 +38,19 @@ export async function serveHealth(health: Health): Promise<Served> {
   return served;
 }
 
-export async function text(url: string, init?: RequestInit): Promise<{ status: number; body: string; headers: Headers }> {
+export async function text(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: string; headers: Headers }> {
   const res = await fetch(url, init);
   return { status: res.status, body: await res.text(), headers: res.headers };
 }
 
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+export function deferred<T = void>(): {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+} {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
   const promise = new Promise<T>((res, rej) => {

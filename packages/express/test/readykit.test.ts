@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import express from 'express';
+import express4 from 'express4';
+import { type KitComponent, type Readykit, type ReadykitOptions, readykit } from '../src/index.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** A kit that leaves process signals alone, so the test runner keeps its own. */
+function kitFor(options: ReadykitOptions = {}): Readykit {
+  const kit = readykit({ ...options, shutdown: { signals: [], exit: false, ...options.shutdown } });
+  cleanups.push(() => kit.close());
+  return kit;
+}
+
+async function listen(app: {
+  listen: (...args: never[]) => Server;
+}): Promise<{ server: Server; url: string }> {
+  const server = await new Promise<Server>((resolve) => {
+    const s: Server = (app.listen as (port: number, host: string, cb: () => void) => Server)(
+      0,
+      '127.0.0.1',
+      () => resolve(s),
+    );
+  });
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function get(url: string, init?: RequestInit) {
+  const res = await fetch(url, init);
+  return { status: res.status, body: await res.text(), headers: res.headers };
+}
+
+test('readykit() with no options: probes answer and the kit attaches to app.listen() by itself', async () => {
+  const kit = kitFor();
+  const app = express();
+  app.use(kit);
+  app.get('/hello', (_req, res) => {
+    res.send('hi');
+  });
+  assert.equal(kit.health.state, 'starting');
+  await listen(app);
+  // No request has reached the middleware yet: discovery found the server through diagnostics_channel.
+  await kit.health.whenReady();
+  assert.equal(kit.health.state, 'ready');
+});
+
+test('probes are answered before later middleware; the app is untouched', async () => {
+  const kit = kitFor();
+  const app = express();
+  let laterMiddlewareRan = 0;
+  app.use(kit);
+  app.use((_req, res, next) => {
+    laterMiddlewareRan++;
+    if (_req.headers.authorization === undefined) res.status(401).send('auth required');
+    else next();
+  });
+  app.get('/api/x', (_req, res) => {
+    res.json({ ok: true });
+  });
+  const { url } = await listen(app);
+  await kit.health.whenReady();
+  for (const path of ['/healthz', '/livez', '/readyz', '/readyz?verbose', '/healthz?x=1']) {
+    const r = await get(`${url}${path}`);
+    assert.equal(r.status, 200, path);
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+  }
+  assert.equal(laterMiddlewareRan, 0);
+  assert.equal((await get(`${url}/api/x`)).status, 401);
+  assert.equal((await get(`${url}/api/x`, { headers: { authorization: 'x' } })).body, '{"ok":true}');
+  assert.equal(laterMiddlewareRan, 2);
+});
+
+test('the README integration: a gate holds readiness until kit.gate(name).open()', async () => {
+  const kit = kitFor({ gates: ['db'] });
+  const app = express();
+  app.use(kit);
+  const { url } = await listen(app);
+  const warming = await get(`${url}/readyz?verbose`);
+  assert.equal(warming.status, 503);
+  assert.match(warming.body, /^\[-\]db failed: waiting for open\(\)$/m);
+  kit.gate('db').open();
+  assert.equal((await get(`${url}/readyz`)).status, 200);
+});
+
+test('Express 4 works the same way, including discovery through app._router', async () => {
+  const kit = kitFor({ gates: { cache: async () => sleep(50) } });
+  const app = express4();
+  app.use(kit);
+  app.get('/x', (_req, res) => {
+    res.send('x');
+  });
+  const { url } = await listen(app as never);
+  await kit.health.whenReady();
+  assert.equal((await get(`${url}/readyz`)).status, 200);
+  assert.equal((await get(`${url}/x`)).body, 'x');
+  assert.equal((await get(`${url}/readyz`, { method: 'POST' })).status, 405);
+});
+
+test('a kit mounted inside a router is still found by discovery', async () => {
+  const kit = kitFor();
+  const app = express();
+  const outer = express.Router();
+  outer.use(kit);
+  app.use(outer);
+  await listen(app);
+  await kit.health.whenReady();
+  assert.equal(kit.health.state, 'ready');
+});
+
+test('discovery ignores servers of apps that do not use the kit', async () => {
+  const kit = kitFor();
+  const other = express();
+  other.get('/', (_req, res) => {
+    res.send('other');
+  });
+  await listen(other);
+  await sleep(20);
+  assert.equal(kit.health.state, 'starting');
+});
+
+test('servers created another way: kit.attach(server), or the first request as a fallback', async () => {
+  const explicit = kitFor();
+  const app1 = express();
+  app1.use(explicit);
+  const wrapped = createServer((req, res) => app1(req, res));
+  explicit.attach(wrapped);
+  await listen({ listen: wrapped.listen.bind(wrapped) as never });
+  await explicit.health.whenReady();
+
+  const lazy = kitFor();
+  const app2 = express();
+  app2.use(lazy);
+  const server2 = createServer((req, res) => app2(req, res));
+  const { url } = await listen({ listen: server2.listen.bind(server2) as never });
+  assert.equal(lazy.health.state, 'starting', 'a wrapped handler hides the app from discovery');
+  assert.equal((await get(`${url}/healthz`)).status, 200);
+  await lazy.health.whenReady();
+});
+
+test('components run after health, in order, and may answer requests themselves', async () => {
+  const seen: string[] = [];
+  const attached: Server[] = [];
+  let closed = 0;
+  const metricsLike: KitComponent = {
+    name: 'metrics-like',
+    handle: (req, res, next) => {
+      seen.push(`metrics ${req.url}`);
+      if (req.url === '/metrics') res.end('# nothing yet\n');
+      else next();
+    },
+    attach: (server) => attached.push(server),
+    close: () => {
+      closed++;
+    },
+  };
+  const tracingLike: KitComponent = {
+    name: 'tracing-like',
+    handle: (req, _res, next) => {
+      seen.push(`tracing ${req.url}`);
+      next();
+    },
+  };
+  const kit = readykit({ components: [metricsLike, tracingLike], shutdown: { signals: [], exit: false } });
+  const app = express();
+  app.use(kit);
+  app.get('/x', (_req, res) => {
+    res.send('x');
+  });
+  const { server, url } = await listen(app);
+  assert.equal((await get(`${url}/readyz`)).status, 200);
+  assert.equal((await get(`${url}/metrics`)).body, '# nothing yet\n');
+  assert.equal((await get(`${url}/x`)).body, 'x');
+  assert.deepEqual(seen, ['metrics /metrics', 'metrics /x', 'tracing /x']);
+  assert.deepEqual(attached, [server]);
+  assert.deepEqual(
+    kit.components.map((c) => c.name),
+    ['health', 'metrics-like', 'tracing-like'],
+  );
+  await kit.close();
+  assert.equal(closed, 1);
+});
+
+test('kit.shutdown(): in-flight Express requests finish with Connection: close, hooks run', async () => {
+  const kit = kitFor({ shutdown: { delay: 100, drainTimeout: 2000 } });
+  let hookRan = false;
+  kit.onShutdown('pool', () => {
+    hookRan = true;
+  });
+  const app = express();
+  app.use(kit);
+  app.get('/slow', async (_req, res) => {
+    await sleep(300);
+    res.send('slow done');
+  });
+  const { url } = await listen(app);
+  await kit.health.whenReady();
+  const slow = get(`${url}/slow`);
+  await sleep(30);
+  const done = kit.shutdown('test');
+  assert.equal((await get(`${url}/readyz`)).status, 503);
+  assert.equal((await get(`${url}/healthz`)).status, 200);
+  const answer = await slow;
+  assert.equal(answer.body, 'slow done');
+  assert.equal(answer.headers.get('connection'), 'close');
+  const result = await done;
+  assert.equal(result.exitCode, 0);
+  assert.equal(hookRan, true);
+});
+
+test('invalid options are refused at construction with the option named', () => {
+  assert.throws(() => readykit({ checkTimeout: -5 }), {
+    code: 'RK_ERR_INVALID_OPTION',
+    message: /^checkTimeout /,
+  });
+});
