@@ -44,6 +44,7 @@ export interface GateOptions {
 export type ShutdownHook = () => unknown;
 
 export interface HookOptions {
+  /** Releases a resource (pool, exporter, queue consumer) after requests have drained. */
   hook: ShutdownHook;
   /** @default shutdown.hookTimeout */
   timeout?: number;
@@ -79,6 +80,7 @@ export interface HealthOptions {
   paths?: { liveness?: readonly string[]; readiness?: readonly string[] };
   /** The built-in liveness check on event loop stalls; `false` to turn it off. @default { threshold: 1000, window: 10000 } */
   eventLoop?: false | { threshold?: number; window?: number };
+  /** The shutdown timeline: signals, delay, drain, hook timeouts, grace period, exit. */
   shutdown?: ShutdownOptions;
   /** Cleanup hooks run in order after draining, each with its own timeout. */
   hooks?: Record<string, ShutdownHook | HookOptions>;
