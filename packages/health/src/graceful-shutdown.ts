@@ -130,10 +130,7 @@ export class GracefulShutdown {
     await Promise.all(closed);
     this.#emit('drain', abandoned === 0 ? 'all requests finished' : problems[problems.length - 1]!);
 
-    for (const hook of this.#deps.hooks()) {
-      const problem = await runHook(hook);
-      if (problem !== undefined) problems.push(problem);
-    }
+    problems.push(...(await runHooks(this.#deps.hooks())));
     this.#emit('hooks', problems.length === 0 ? 'cleanup hooks done' : problems.join('; '));
 
     clearTimeout(deadline);
@@ -152,6 +149,19 @@ export class GracefulShutdown {
   #emit(phase: ShutdownPhase, detail: string): void {
     this.#deps.emit({ phase, elapsed: Date.now() - this.#startedAt, detail });
   }
+}
+
+/**
+ * Runs cleanup hooks one after another, each under its own timeout, and returns what went
+ * wrong in a few words each; a hook that fails or hangs never stops the ones after it.
+ */
+export async function runHooks(hooks: readonly ResolvedHook[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const hook of hooks) {
+    const problem = await runHook(hook);
+    if (problem !== undefined) problems.push(problem);
+  }
+  return problems;
 }
 
 async function runHook(hook: ResolvedHook): Promise<string | undefined> {

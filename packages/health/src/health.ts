@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { CheckResult } from './check-result.ts';
 import { ErrorCodes, ReadykitError } from './errors.ts';
 import { EventLoopMonitor } from './event-loop-monitor.ts';
-import { GracefulShutdown, type ShutdownEvent, type ShutdownResult } from './graceful-shutdown.ts';
+import { GracefulShutdown, runHooks, type ShutdownEvent, type ShutdownResult } from './graceful-shutdown.ts';
 import { type CheckFunction, type CheckKind, HealthCheck } from './health-check.ts';
 import { InflightTracker } from './inflight-tracker.ts';
 import { Lifecycle, type LifecycleState, type StateChange, type StateListener } from './lifecycle.ts';
@@ -82,7 +82,7 @@ export class Health extends EventEmitter<HealthEvents> {
       this.#eventLoop.start();
       this.#addCheck(
         'liveness',
-        resolveCheck('eventLoop', EVENT_LOOP_CHECK, this.#eventLoop.check, this.options.checkTimeout),
+        resolveCheck('liveness', EVENT_LOOP_CHECK, this.#eventLoop.check, this.options.checkTimeout),
       );
     }
     for (const gate of this.options.gates) this.#addGate(gate.name, gate);
@@ -130,18 +130,18 @@ export class Health extends EventEmitter<HealthEvents> {
     if (this.state !== 'starting' && this.state !== 'warming') {
       throw new ReadykitError(ErrorCodes.LIFECYCLE, `cannot add gate "${name}" once ${this.state}`);
     }
-    return this.#addGate(name, resolveGate(`gate ${name}`, name, warmup));
+    return this.#addGate(name, resolveGate('gates', name, warmup));
   }
 
   /** Adds a check after construction. */
   addCheck(kind: CheckKind, name: string, check: CheckFunction | CheckOptions): this {
-    this.#addCheck(kind, resolveCheck(`${kind}.${name}`, name, check, this.options.checkTimeout));
+    this.#addCheck(kind, resolveCheck(kind, name, check, this.options.checkTimeout));
     return this;
   }
 
   /** Adds a cleanup hook run after draining; refused when it would not fit the grace period. */
   onShutdown(name: string, hook: ShutdownHook | HookOptions): this {
-    const resolved = resolveHook(`hooks.${name}`, name, hook, this.options.shutdown.hookTimeout);
+    const resolved = resolveHook('hooks', name, hook, this.options.shutdown.hookTimeout);
     if (this.#hooks.some((h) => h.name === name)) {
       throw new ReadykitError(ErrorCodes.DUPLICATE_NAME, `hooks: the name "${name}" is used twice`);
     }
@@ -226,6 +226,36 @@ export class Health extends EventEmitter<HealthEvents> {
   /** Starts the graceful shutdown timeline, as a signal would. */
   shutdown(reason = 'shutdown()'): Promise<ShutdownResult> {
     return this.#shutdown.run(reason);
+  }
+
+  /**
+   * Hands the shutdown timeline to a library that handles the signals itself, such as
+   * `@godaddy/terminus` through `@readykit/health/terminus`. Removes readykit's signal handlers
+   * at once, so one signal never starts two timelines, and returns the steps of readykit's own
+   * timeline that such a library lacks: `drain()` fails readiness from now on and marks every
+   * response not yet started `Connection: close`; `runHooks()` runs the cleanup hooks in order,
+   * each under its timeout, moves to `stopped` and resolves with the outcome. Neither exits.
+   */
+  detachShutdown(): { drain(): void; runHooks(): Promise<ShutdownResult> } {
+    this.#shutdown.removeSignalHandlers();
+    return {
+      drain: () => {
+        if (!this.lifecycle.isShuttingDown) this.lifecycle.transition('draining');
+        this.#tracker.startDraining();
+      },
+      runHooks: async () => {
+        const started = Date.now();
+        const problems = await runHooks(this.#hooks);
+        const durationMs = Date.now() - started;
+        this.emit('shutdown', {
+          phase: 'hooks',
+          elapsed: durationMs,
+          detail: problems.length === 0 ? 'cleanup hooks done' : problems.join('; '),
+        });
+        if (this.lifecycle.state === 'draining') this.lifecycle.transition('stopped');
+        return { exitCode: problems.length === 0 ? 0 : 1, problems, abandoned: 0, durationMs };
+      },
+    };
   }
 
   /**
