@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Every README code block fenced as ```ts that listens on 8080 is a whole program: it runs
@@ -18,7 +18,9 @@ const preload = fileURLToPath(new URL('../support/print-port.mjs', import.meta.u
 
 function examples(readme: string): string[] {
   const text = readFileSync(new URL(readme, root), 'utf8');
-  return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => code.includes('8080'));
+  return [...text.matchAll(/```ts\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!)
+    .filter((code) => code.includes('8080'));
 }
 
 for (const readme of readmes) {

@@ -12,7 +12,15 @@ rmSync(resultsDir, { recursive: true, force: true });
 
 const turbo = spawnSync(
   join(root, 'node_modules/.bin/turbo'),
-  ['run', 'typecheck', 'test', '--continue', '--concurrency=1', '--log-order=grouped', ...process.argv.slice(2)],
+  [
+    'run',
+    'typecheck',
+    'test',
+    '--continue',
+    '--concurrency=1',
+    '--log-order=grouped',
+    ...process.argv.slice(2),
+  ],
   {
     cwd: root,
     stdio: 'inherit',
@@ -37,7 +45,8 @@ for (const file of files) {
 for (const f of failures) console.log(`failed: ${f}`);
 const turboFailed = turbo.status !== 0;
 if (turbo.error) console.log(`could not run turbo: ${turbo.error.message}`);
-else if (turboFailed) console.log(`turbo exited ${turbo.status ?? turbo.signal}: a typecheck or test task failed`);
+else if (turboFailed)
+  console.log(`turbo exited ${turbo.status ?? turbo.signal}: a typecheck or test task failed`);
 if (files.length === 0) console.log('no test results were written');
 console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped + total.todo} skipped`);
 process.exit(turboFailed || total.failed > 0 || files.length === 0 ? 1 : 0);

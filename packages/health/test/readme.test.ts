@@ -17,7 +17,8 @@ test('every option is documented in the README with its default', () => {
   for (const iface of ['HealthOptions', 'ShutdownOptions', 'CheckOptions', 'GateOptions', 'HookOptions']) {
     const names = fields(iface);
     assert.ok(names.length > 0, iface);
-    for (const field of names) assert.ok(readme.includes(`\`${field}\``), `${iface}.${field} is not in the README`);
+    for (const field of names)
+      assert.ok(readme.includes(`\`${field}\``), `${iface}.${field} is not in the README`);
   }
 });
 
@@ -31,5 +32,6 @@ test('every option carries a TSDoc comment in the source', () => {
 });
 
 test('every error code is documented', () => {
-  for (const code of Object.values(ErrorCodes)) assert.ok(readme.includes(`\`${code}\``), `${code} is not in the README`);
+  for (const code of Object.values(ErrorCodes))
+    assert.ok(readme.includes(`\`${code}\``), `${code} is not in the README`);
 });
