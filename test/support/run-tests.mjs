@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test` after lint: typecheck and test every workspace through turbo, then print
+// `npm test`: lint, typecheck and test every workspace through turbo, then print
 // one closing line that counts every test of every workspace: "N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -46,7 +46,7 @@ for (const f of failures) console.log(`failed: ${f}`);
 const turboFailed = turbo.status !== 0;
 if (turbo.error) console.log(`could not run turbo: ${turbo.error.message}`);
 else if (turboFailed)
-  console.log(`turbo exited ${turbo.status ?? turbo.signal}: a typecheck or test task failed`);
+  console.log(`turbo exited ${turbo.status ?? turbo.signal}: a lint, typecheck or test task failed`);
 if (files.length === 0) console.log('no test results were written');
 console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped + total.todo} skipped`);
 process.exit(turboFailed || total.failed > 0 || files.length === 0 ? 1 : 0);
