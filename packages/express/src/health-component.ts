@@ -1,7 +1,11 @@
 import type { Health } from '@readykit/health';
 import type { KitComponent } from './kit-component.ts';
 
-/** Serves the probe paths and tracks every request for draining. */
+/**
+ * Serves the probe paths and tracks every request for draining. Once attached, probes are
+ * answered in front of the app, before Express's router; the middleware still answers them
+ * on a server it could not attach to in time.
+ */
 export function healthComponent(health: Health): KitComponent {
   return {
     name: 'health',
@@ -9,7 +13,7 @@ export function healthComponent(health: Health): KitComponent {
       if (!health.handle(req, res)) next();
     },
     attach: (server) => {
-      health.attach(server);
+      health.attach(server, { probes: true });
     },
     close: () => health.close(),
   };

@@ -42,12 +42,11 @@ export class EventLoopMonitor {
     return this.#lastStallAt > 0 && now - this.#lastStallAt <= this.settings.window ? this.#lastStallMs : 0;
   }
 
-  /** The liveness check: throws while a recent stall exceeded the threshold. */
-  readonly check = (): void => {
+  /** The liveness verdict: the recent stall past the threshold in ms, or 0 when there was none. */
+  blockedMs(): number {
     this.#sample();
-    const stall = this.recentStallMs();
-    if (stall > 0) throw new Error(`event loop blocked for ${Math.round(stall)} ms`);
-  };
+    return this.recentStallMs();
+  }
 
   #sample(): void {
     const now = performance.now();

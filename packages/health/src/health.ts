@@ -23,10 +23,16 @@ import {
   type ShutdownHook,
 } from './options.ts';
 import { writePlain, writeProbeReport } from './probe-http.ts';
-import { overallStatus, type ProbeEntry, type ProbeKind, type ProbeReport } from './probe-report.ts';
+import type { ProbeKind, ProbeReport } from './probe-report.ts';
+import { buildReport, EVENT_LOOP_ENTRY, type ReportOptions } from './probe-reporter.ts';
 import { matchProbe } from './probe-request.ts';
 import { ReadinessGate, type WarmupTask } from './readiness-gate.ts';
-import { isName } from './validate.ts';
+import { interceptRequests } from './request-interceptor.ts';
+
+export interface AttachOptions {
+  /** Answer probe requests before the server's own request listeners. @default false */
+  readonly probes?: boolean;
+}
 
 export interface HealthEvents {
   state: [change: StateChange];
@@ -34,15 +40,6 @@ export interface HealthEvents {
   gate: [gate: ReadinessGate];
   shutdown: [event: ShutdownEvent];
 }
-
-export interface ReportOptions {
-  /** Names to leave out of the run and the verdict. */
-  readonly exclude?: readonly string[];
-  /** Only this check or gate; the report is empty when the name is unknown. */
-  readonly only?: string;
-}
-
-const EVENT_LOOP_CHECK = 'eventloop';
 
 /**
  * Liveness, readiness with warmup gates, and graceful shutdown for one service instance,
@@ -80,10 +77,6 @@ export class Health extends EventEmitter<HealthEvents> {
         sampleInterval: Math.min(100, threshold / 4),
       });
       this.#eventLoop.start();
-      this.#addCheck(
-        'liveness',
-        resolveCheck('liveness', EVENT_LOOP_CHECK, this.#eventLoop.check, this.options.checkTimeout),
-      );
     }
     for (const gate of this.options.gates) this.#addGate(gate.name, gate);
     this.#shutdown = new GracefulShutdown({
@@ -152,10 +145,14 @@ export class Health extends EventEmitter<HealthEvents> {
 
   /**
    * Tracks a server's requests for draining and starts warming when it listens.
-   * Idempotent; several servers may be attached.
+   * With `probes: true`, probe requests are answered in front of the server's request
+   * listeners, so they never reach the framework's router (cheaper, and independent of
+   * middleware order). Idempotent; several servers may be attached.
    */
-  attach(server: Server): this {
-    if (!this.#tracker.watch(server)) return this;
+  attach(server: Server, options: AttachOptions = {}): this {
+    if (this.#tracker.servers.has(server)) return this;
+    if (options.probes === true) interceptRequests(server, (req, res) => this.handle(req, res));
+    this.#tracker.watch(server);
     if (server.listening) this.start();
     else server.once('listening', () => this.start());
     return this;
@@ -185,12 +182,12 @@ export class Health extends EventEmitter<HealthEvents> {
 
   /** Runs the readiness verdict. */
   readiness(options: ReportOptions = {}): Promise<ProbeReport> {
-    return this.#report('readiness', options);
+    return Promise.resolve(this.#report('readiness', options));
   }
 
   /** Runs the liveness verdict. Draining does not fail liveness. */
   liveness(options: ReportOptions = {}): Promise<ProbeReport> {
-    return this.#report('liveness', options);
+    return Promise.resolve(this.#report('liveness', options));
   }
 
   /**
@@ -212,14 +209,15 @@ export class Health extends EventEmitter<HealthEvents> {
     const { request } = match;
     const options: ReportOptions =
       request.only === undefined ? { exclude: request.exclude } : { only: request.only };
-    this.#report(request.kind, options).then(
-      (report) => {
-        if (request.only !== undefined && report.entries.length === 0)
-          writePlain(res, 404, 'not found\n', request.head);
-        else writeProbeReport(res, report, request, this.options.exposeReasons);
-      },
-      () => writePlain(res, 500, 'internal error\n', request.head),
-    );
+    const write = (report: ProbeReport): void => {
+      if (request.only !== undefined && report.entries.length === 0)
+        writePlain(res, 404, 'not found\n', request.head);
+      else writeProbeReport(res, report, request, this.options.exposeReasons);
+    };
+    const report = this.#report(request.kind, options);
+    if (report instanceof Promise)
+      report.then(write, () => writePlain(res, 500, 'internal error\n', request.head));
+    else write(report);
     return true;
   }
 
@@ -276,7 +274,11 @@ export class Health extends EventEmitter<HealthEvents> {
 
   #addCheck(kind: CheckKind, resolved: ResolvedCheck): void {
     const checks = this.#checks[kind];
-    if (checks.has(resolved.name) || (kind === 'readiness' && this.#gates.has(resolved.name))) {
+    const reserved =
+      kind === 'readiness'
+        ? this.#gates.has(resolved.name)
+        : resolved.name === EVENT_LOOP_ENTRY && this.options.eventLoop !== false;
+    if (checks.has(resolved.name) || reserved) {
       throw new ReadykitError(
         ErrorCodes.DUPLICATE_NAME,
         `${kind}: the name "${resolved.name}" is used twice`,
@@ -324,70 +326,16 @@ export class Health extends EventEmitter<HealthEvents> {
     return this.options.minWarmTime - (Date.now() - this.#startedAt);
   }
 
-  async #report(kind: ProbeKind, options: ReportOptions): Promise<ProbeReport> {
-    const exclude = new Set(options.exclude ?? []);
-    const wanted = (name: string): boolean =>
-      options.only === undefined ? !exclude.has(name) : name === options.only;
-    const now = Date.now();
-    const entries: ProbeEntry[] = [];
-    const known: string[] = [];
-    const add = (entry: ProbeEntry): void => {
-      known.push(entry.name);
-      if (wanted(entry.name)) entries.push(entry);
-    };
-    const state = this.state;
-    if (kind === 'readiness') {
-      if (state === 'starting')
-        add({ name: 'started', type: 'lifecycle', status: 'fail', reason: 'not listening yet', at: now });
-      const down = this.lifecycle.isShuttingDown;
-      add(
-        down
-          ? { name: 'shutdown', type: 'lifecycle', status: 'fail', reason: state, at: now }
-          : { name: 'shutdown', type: 'lifecycle', status: 'pass', at: now },
-      );
-      for (const gate of this.#gates.values()) {
-        add(
-          gate.isOpen
-            ? { name: gate.name, type: 'gate', status: 'pass', at: gate.openedAt }
-            : { name: gate.name, type: 'gate', status: 'fail', reason: gate.reason, at: now },
-        );
-      }
-      if (this.options.minWarmTime > 0) {
-        const left = Math.ceil(this.#warmLeft());
-        add(
-          left <= 0 || state === 'ready' || down
-            ? { name: 'warmup', type: 'lifecycle', status: 'pass', at: now }
-            : {
-                name: 'warmup',
-                type: 'lifecycle',
-                status: 'fail',
-                reason: `${left} ms of minWarmTime left`,
-                at: now,
-              },
-        );
-      }
-    }
-    const checks = [...this.#checks[kind].values()];
-    for (const check of checks) known.push(check.name);
-    const running = checks.filter((c) => wanted(c.name)).map((c) => c.current());
-    const results = await Promise.all(running);
-    let i = 0;
-    for (const check of checks) {
-      if (!wanted(check.name)) continue;
-      const r = results[i++]!;
-      entries.push({
-        name: check.name,
-        type: 'check',
-        status: r.status,
-        reason: r.reason,
-        durationMs: r.durationMs,
-        at: r.at,
-      });
-    }
-    const unknownExcludes = [...exclude]
-      .filter((n) => !known.includes(n))
-      .map((n) => (isName(n) ? n : '(invalid name)'));
-    return { kind, status: overallStatus(entries), entries, unknownExcludes: [...new Set(unknownExcludes)] };
+  #report(kind: ProbeKind, options: ReportOptions): ProbeReport | Promise<ProbeReport> {
+    return buildReport(kind, options, {
+      state: this.state,
+      shuttingDown: this.lifecycle.isShuttingDown,
+      gates: this.#gates.values(),
+      minWarmTime: this.options.minWarmTime,
+      warmLeft: this.#warmLeft(),
+      checks: this.#checks[kind].values(),
+      eventLoop: kind === 'liveness' ? this.#eventLoop : undefined,
+    });
   }
 }
 

@@ -2,7 +2,7 @@ export { type BackoffPolicy, backoffDelay } from './backoff.ts';
 export { type CheckResult, type CheckStatus, reasonOf } from './check-result.ts';
 export { type ErrorCode, ErrorCodes, ReadykitError } from './errors.ts';
 export type { ShutdownEvent, ShutdownPhase, ShutdownResult } from './graceful-shutdown.ts';
-export { createHealth, Health, type HealthEvents, type ReportOptions } from './health.ts';
+export { type AttachOptions, createHealth, Health, type HealthEvents } from './health.ts';
 export type { CheckFunction, CheckKind } from './health-check.ts';
 export { LIFECYCLE_STATES, type LifecycleState, type StateChange, type StateListener } from './lifecycle.ts';
 export {
@@ -25,4 +25,5 @@ export {
 } from './options.ts';
 export { formatHealthJson, formatText } from './probe-format.ts';
 export type { ProbeEntry, ProbeKind, ProbeReport } from './probe-report.ts';
+export type { ReportOptions } from './probe-reporter.ts';
 export type { ReadinessGate, WarmupTask } from './readiness-gate.ts';

@@ -1,13 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
-const TRACKER = Symbol('readykit.inflight');
-
-type TrackedResponse = ServerResponse & { [TRACKER]?: InflightTracker };
-
-function onResponseClose(this: TrackedResponse): void {
-  this[TRACKER]?.finished(this);
-}
-
 /**
  * Counts in-flight requests on the servers it watches and, once draining, marks every
  * response `Connection: close` so keep-alive clients stop reusing a socket the server is
@@ -63,10 +55,11 @@ export class InflightTracker {
     if (this.#responses.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
-  readonly #onRequest = (_req: IncomingMessage, res: TrackedResponse): void => {
-    res[TRACKER] = this;
+  readonly #onRequest = (_req: IncomingMessage, res: ServerResponse): void => {
     this.#responses.add(res);
-    res.once('close', onResponseClose);
+    // 'close' fires once per response, after 'finish' or on abort. A closure rather than a
+    // property on `res`, so Node's response objects keep their shape.
+    res.on('close', () => this.finished(res));
     if (this.#draining) closeAfter(res);
   };
 }

@@ -41,10 +41,17 @@ function writeProbeBody(
   head: boolean,
 ): void {
   if (res.headersSent || res.destroyed) return;
-  res.statusCode = status;
-  res.setHeader('Content-Type', type);
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
+  // One writeHead with a flat array: the cheapest way through Node's header handling, and
+  // this runs for every probe. Headers set earlier (Connection: close while draining) stay.
+  res.writeHead(status, [
+    'Content-Type',
+    type,
+    'Cache-Control',
+    'no-store',
+    'X-Content-Type-Options',
+    'nosniff',
+    'Content-Length',
+    String(Buffer.byteLength(body)),
+  ]);
   res.end(head ? undefined : body);
 }

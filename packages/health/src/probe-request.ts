@@ -55,7 +55,20 @@ export function matchProbe(
     if (only === undefined || !isName(only)) return { match: true, refuse: 404 };
   }
   if (method !== 'GET' && method !== 'HEAD') return { match: true, refuse: 405 };
-  const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+  if (q === -1) {
+    return {
+      match: true,
+      request: {
+        kind,
+        only,
+        verbose: false,
+        exclude: [],
+        format: negotiate(accept),
+        head: method === 'HEAD',
+      },
+    };
+  }
+  const params = new URLSearchParams(url.slice(q + 1));
   const verboseValue = params.get('verbose');
   const exclude: string[] = [];
   for (const value of params.getAll('exclude')) {

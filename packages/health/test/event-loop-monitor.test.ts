@@ -8,17 +8,18 @@ function block(ms: number): void {
   while (performance.now() < end) {}
 }
 
-test('a stall past the threshold fails the check for the window, then passes again', async () => {
+test('a stall past the threshold is reported for the window, then forgotten', async () => {
   const monitor = new EventLoopMonitor({ threshold: 150, window: 300, sampleInterval: 20 });
   monitor.start();
   try {
     await sleep(50);
-    assert.doesNotThrow(monitor.check);
+    assert.equal(monitor.blockedMs(), 0);
     block(250);
     await sleep(0);
-    assert.throws(monitor.check, /event loop blocked for (2\d\d|3\d\d) ms/);
+    const blocked = monitor.blockedMs();
+    assert.ok(blocked >= 200 && blocked < 400, `blocked ${blocked} ms`);
     await sleep(400);
-    assert.doesNotThrow(monitor.check);
+    assert.equal(monitor.blockedMs(), 0);
   } finally {
     monitor.stop();
   }
@@ -30,7 +31,7 @@ test('a stall below the threshold is not a failure', async () => {
   try {
     block(100);
     await sleep(30);
-    assert.doesNotThrow(monitor.check);
+    assert.equal(monitor.blockedMs(), 0);
   } finally {
     monitor.stop();
   }
