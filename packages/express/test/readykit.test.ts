@@ -84,6 +84,20 @@ test('probes are answered before later middleware; the app is untouched', async 
   assert.equal(laterMiddlewareRan, 2);
 });
 
+test('probes are answered even when app.use(kit) comes after other middleware', async () => {
+  const kit = kitFor();
+  const app = express();
+  app.use((_req, res) => {
+    res.status(401).send('auth required');
+  });
+  app.use(kit);
+  const { url } = await listen(app);
+  await kit.health.whenReady();
+  assert.equal((await get(`${url}/readyz`)).status, 200);
+  assert.equal((await get(`${url}/healthz`)).status, 200);
+  assert.equal((await get(`${url}/anything`)).status, 401);
+});
+
 test('the README integration: a gate holds readiness until kit.gate(name).open()', async () => {
   const kit = kitFor({ gates: ['db'] });
   const app = express();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Health } from '../src/index.ts';
-import { type Served, serveHealth, testHealth, text } from './support.ts';
+import { type Served, serve, serveHealth, testHealth, text } from './support.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -226,4 +226,24 @@ test('a non-critical readiness check warns without failing the probe', async () 
     (await text(`${url}/readyz`, { headers: { accept: 'application/health+json' } })).body,
   );
   assert.equal(json.status, 'warn');
+});
+
+test('attach(server, { probes: true }) answers probes in front of the handler', async () => {
+  const health = testHealth();
+  let handlerSaw = 0;
+  const served = await serve((_req, res) => {
+    handlerSaw++;
+    res.end('app');
+  });
+  health.attach(served.server, { probes: true });
+  cleanups.push(
+    () => served.close(),
+    () => health.close(),
+  );
+  assert.deepEqual(await text(`${served.url}/readyz`).then((r) => [r.status, r.body]), [200, 'ok\n']);
+  assert.equal((await text(`${served.url}/healthz?verbose`)).status, 200);
+  assert.equal((await text(`${served.url}/readyz`, { method: 'POST' })).status, 405);
+  assert.equal(handlerSaw, 0, 'probe requests never reached the handler');
+  assert.equal((await text(`${served.url}/other`)).body, 'app');
+  assert.equal(handlerSaw, 1);
 });
