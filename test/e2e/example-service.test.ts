@@ -113,6 +113,19 @@ test('SIGTERM under keep-alive load: 503 at once, liveness 200, nothing fails, e
   }
 });
 
+test('SIGINT (Ctrl-C) runs the same timeline and exits 0', async () => {
+  const svc = await startService({ WARMUP_MS: '50' });
+  try {
+    while ((await fetch(`${svc.url}/readyz`)).status !== 200) await sleep(20);
+    svc.kill('SIGINT');
+    const { code } = await svc.exited;
+    assert.equal(code, 0);
+    assert.match(svc.output.join('\n'), /shutdown delay \+\d+ms SIGINT: readiness failing/);
+  } finally {
+    svc.kill('SIGKILL');
+  }
+});
+
 test('bad configuration exits 2 with a one-line error naming the variable', () => {
   const run = spawnSync(process.execPath, [EXAMPLE_SERVICE], {
     env: { ...process.env, PORT: 'eighty\n<script>' },

@@ -2,7 +2,7 @@ import type { BackoffPolicy } from './backoff.ts';
 import { ErrorCodes, invalidOption, ReadykitError } from './errors.ts';
 import type { CheckFunction } from './health-check.ts';
 import type { WarmupTask } from './readiness-gate.ts';
-import { bool, durationMs, fn, name, plainObject, positiveMs, urlPath } from './validate.ts';
+import { bool, durationMs, fn, knownKeys, name, plainObject, positiveMs, urlPath } from './validate.ts';
 
 /** Kubernetes' probe timeout is 1 s: a check must answer well inside it. */
 export const DEFAULT_CHECK_TIMEOUT = 500;
@@ -92,6 +92,21 @@ export interface HealthOptions {
   random?: () => number;
 }
 
+const HEALTH_OPTION_KEYS = [
+  'readiness',
+  'liveness',
+  'gates',
+  'minWarmTime',
+  'checkTimeout',
+  'paths',
+  'eventLoop',
+  'shutdown',
+  'hooks',
+  'exposeReasons',
+  'env',
+  'random',
+] as const satisfies ReadonlyArray<keyof HealthOptions>;
+
 export interface ResolvedCheck {
   readonly name: string;
   readonly check: CheckFunction;
@@ -138,7 +153,7 @@ export interface ResolvedHealthOptions {
 
 /** Validates once, at construction; returns a deep-frozen copy that never aliases the caller's objects. */
 export function resolveHealthOptions(options: HealthOptions = {}): ResolvedHealthOptions {
-  plainObject('options', options);
+  knownKeys('options', plainObject('options', options), HEALTH_OPTION_KEYS);
   const checkTimeout = positiveMs('checkTimeout', options.checkTimeout, DEFAULT_CHECK_TIMEOUT);
   const env = options.env ?? process.env;
   const shutdown = resolveShutdown(options.shutdown ?? {}, env);
@@ -178,6 +193,7 @@ export function resolveCheck(
     };
   }
   const o = plainObject(path, value);
+  knownKeys(path, o, ['check', 'timeout', 'interval', 'critical']);
   return {
     name: checkName,
     check: fn<CheckFunction>(`${path}.check`, o.check),
@@ -207,7 +223,9 @@ export function resolveGate(parent: string, gateName: string, value: unknown): R
     };
   }
   const o = plainObject(path, value);
+  knownKeys(path, o, ['warmup', 'attemptTimeout', 'retry']);
   const retry = o.retry === undefined ? {} : plainObject(`${path}.retry`, o.retry);
+  knownKeys(`${path}.retry`, retry, ['initialDelay', 'maxDelay']);
   const initialDelay = positiveMs(
     `${path}.retry.initialDelay`,
     retry.initialDelay,
@@ -232,6 +250,7 @@ function resolveGates(value: unknown): ResolvedGate[] {
 
 function resolvePaths(value: HealthOptions['paths']): ResolvedHealthOptions['paths'] {
   const o = value === undefined ? {} : plainObject('paths', value);
+  knownKeys('paths', o, ['liveness', 'readiness']);
   const list = (key: 'liveness' | 'readiness', fallback: readonly string[]): string[] => {
     const v = o[key];
     if (v === undefined) return [...fallback];
@@ -252,6 +271,7 @@ function resolvePaths(value: HealthOptions['paths']): ResolvedHealthOptions['pat
 function resolveEventLoop(value: HealthOptions['eventLoop']): ResolvedHealthOptions['eventLoop'] {
   if (value === false) return false;
   const o = value === undefined ? {} : plainObject('eventLoop', value);
+  knownKeys('eventLoop', o, ['threshold', 'window']);
   return {
     threshold: positiveMs('eventLoop.threshold', o.threshold, DEFAULT_EVENT_LOOP_THRESHOLD),
     window: positiveMs('eventLoop.window', o.window, DEFAULT_EVENT_LOOP_WINDOW),
@@ -263,6 +283,14 @@ function resolveShutdown(
   env: Readonly<Record<string, string | undefined>>,
 ): ResolvedShutdown {
   const o = plainObject('shutdown', value);
+  knownKeys('shutdown', o, [
+    'signals',
+    'delay',
+    'drainTimeout',
+    'hookTimeout',
+    'terminationGracePeriod',
+    'exit',
+  ]);
   const signals = o.signals ?? DEFAULT_SIGNALS;
   if (!Array.isArray(signals) || signals.some((s) => typeof s !== 'string' || !/^SIG[A-Z0-9]+$/.test(s))) {
     throw invalidOption('shutdown.signals', 'an array of signal names like "SIGTERM"', signals);
@@ -293,6 +321,7 @@ export function resolveHook(
   if (typeof value === 'function')
     return { name: hookName, hook: value as ShutdownHook, timeout: hookTimeout };
   const o = plainObject(path, value);
+  knownKeys(path, o, ['hook', 'timeout']);
   return {
     name: hookName,
     hook: fn<ShutdownHook>(`${path}.hook`, o.hook),

@@ -1,4 +1,4 @@
-import { invalidOption } from './errors.ts';
+import { ErrorCodes, invalidOption, ReadykitError } from './errors.ts';
 
 /** Validators shared by every options resolver: each throws an error that names the option path. */
 export function durationMs(path: string, value: unknown, fallback: number): number {
@@ -57,4 +57,50 @@ export function plainObject(path: string, value: unknown): Record<string, unknow
     throw invalidOption(path, 'an object', value);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * Refuses keys the options object does not define, naming the closest known one: a typo such
+ * as `gate` for `gates` would otherwise switch a feature off without a word.
+ */
+export function knownKeys(path: string, value: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (allowed.includes(key)) continue;
+    const where = path === 'options' ? key : `${path}.${key}`;
+    const guess = closest(key, allowed);
+    throw new ReadykitError(
+      ErrorCodes.INVALID_OPTION,
+      `unknown option ${JSON.stringify(where.slice(0, 60))}${guess === undefined ? '' : ` (did you mean "${guess}"?)`}`,
+    );
+  }
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance; names are short, so the quadratic table is fine. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

@@ -91,6 +91,33 @@ test('invalid options are refused with a message naming the option', () => {
   }
 });
 
+test('unknown option keys are refused, with the closest known name', () => {
+  const cases: Array<[unknown, string]> = [
+    [{ gate: ['db'] }, 'unknown option "gate" (did you mean "gates"?)'],
+    [{ readyness: {} }, 'unknown option "readyness" (did you mean "readiness"?)'],
+    [
+      { shutdown: { drainTimout: 5 } },
+      'unknown option "shutdown.drainTimout" (did you mean "drainTimeout"?)',
+    ],
+    [
+      { readiness: { db: { check: () => 1, timout: 5 } } },
+      'unknown option "readiness.db.timout" (did you mean "timeout"?)',
+    ],
+    [{ gates: { db: { retry: { max: 5 } } } }, 'unknown option "gates.db.retry.max"'],
+    [{ paths: { ready: ['/r'] } }, 'unknown option "paths.ready"'],
+    [{ eventLoop: { treshold: 5 } }, 'unknown option "eventLoop.treshold" (did you mean "threshold"?)'],
+    [{ hooks: { a: { hook: () => {}, time: 1 } } }, 'unknown option "hooks.a.time"'],
+    [{ components: [] }, 'unknown option "components"'],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(
+      () => resolveHealthOptions(options as never),
+      { code: ErrorCodes.INVALID_OPTION, message },
+      message,
+    );
+  }
+});
+
 test('a check and a gate cannot share a name', () => {
   assert.throws(() => resolveHealthOptions({ gates: ['db'], readiness: { db: () => 1 } }), {
     code: ErrorCodes.DUPLICATE_NAME,
