@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { Health } from '@readykit/health';
 import type { KitComponent } from './kit-component.ts';
 
@@ -10,7 +11,9 @@ export function healthComponent(health: Health): KitComponent {
   return {
     name: 'health',
     handle: (req, res, next) => {
-      if (!health.handle(req, res)) next();
+      // On a server the kit attached to, probes were answered before Express saw the request.
+      const server = (req.socket as { server?: Server } | null)?.server;
+      if ((server !== undefined && health.answersProbesOn(server)) || !health.handle(req, res)) next();
     },
     attach: (server) => {
       health.attach(server, { probes: true });

@@ -56,9 +56,13 @@ export function readykit(options: ReadykitOptions = {}): Readykit {
   };
 
   const kit = function readykitMiddleware(req, res, next) {
-    // Fallback for servers discovery did not see (wrapped handlers, older runtimes).
-    const server = (req.socket as { server?: Server }).server;
-    if (server !== undefined && !attached.has(server)) attach(server);
+    const server = (req.socket as { server?: Server } | null)?.server;
+    if (server !== undefined && !attached.has(server)) {
+      // A server discovery did not see (a wrapped handler, say): attach now. This one request
+      // came in before probes were intercepted, so it still gets its probe answer here.
+      attach(server);
+      if (health.handle(req, res)) return;
+    }
     chain(req, res, () => next());
   } as Readykit;
 

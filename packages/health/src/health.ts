@@ -25,7 +25,7 @@ import {
 import { writePlain, writeProbeReport } from './probe-http.ts';
 import type { ProbeKind, ProbeReport } from './probe-report.ts';
 import { buildReport, EVENT_LOOP_ENTRY, type ReportOptions } from './probe-reporter.ts';
-import { matchProbe } from './probe-request.ts';
+import { isProbeUrl, matchProbe } from './probe-request.ts';
 import { ReadinessGate, type WarmupTask } from './readiness-gate.ts';
 import { interceptRequests } from './request-interceptor.ts';
 
@@ -56,6 +56,7 @@ export class Health extends EventEmitter<HealthEvents> {
   readonly #gates = new Map<string, ReadinessGate>();
   readonly #hooks: ResolvedHook[];
   readonly #tracker = new InflightTracker();
+  readonly #probeServers = new WeakSet<Server>();
   readonly #shutdown: GracefulShutdown;
   readonly #eventLoop: EventLoopMonitor | undefined;
   #startedAt = 0;
@@ -92,6 +93,11 @@ export class Health extends EventEmitter<HealthEvents> {
 
   get state(): LifecycleState {
     return this.lifecycle.state;
+  }
+
+  /** True when `attach(server, { probes: true })` answers this server's probes before its listeners. */
+  answersProbesOn(server: Server): boolean {
+    return this.#probeServers.has(server);
   }
 
   /** Requests in flight on the attached servers. */
@@ -151,8 +157,18 @@ export class Health extends EventEmitter<HealthEvents> {
    */
   attach(server: Server, options: AttachOptions = {}): this {
     if (this.#tracker.servers.has(server)) return this;
-    if (options.probes === true) interceptRequests(server, (req, res) => this.handle(req, res));
-    this.#tracker.watch(server);
+    if (options.probes === true) {
+      // One listener both tracks and answers: a second 'request' listener would cost every request.
+      this.#tracker.watch(server, false);
+      this.#probeServers.add(server);
+      const tracker = this.#tracker;
+      interceptRequests(server, (req, res) => {
+        tracker.track(req, res);
+        return this.handle(req, res);
+      });
+    } else {
+      this.#tracker.watch(server);
+    }
     if (server.listening) this.start();
     else server.once('listening', () => this.start());
     return this;
@@ -195,7 +211,10 @@ export class Health extends EventEmitter<HealthEvents> {
    * returns true; returns false, touching nothing, for every other request.
    */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const match = matchProbe(req.url ?? '/', req.method, req.headers.accept, this.options.paths);
+    const url = req.url ?? '/';
+    // The miss path runs for every request of the service: no allocation, no header parsing.
+    if (!isProbeUrl(url, this.options.paths)) return false;
+    const match = matchProbe(url, req.method, req.headers.accept, this.options.paths);
     if (!match.match) return false;
     if ('refuse' in match) {
       writePlain(

@@ -27,6 +27,24 @@ const NO_MATCH: ProbeMatch = Object.freeze({ match: false });
 const MAX_EXCLUDES = 64;
 
 /**
+ * The cheap first question for every request of the service: could this URL be a probe?
+ * A few `startsWith` calls, no allocation; `matchProbe` does the real parsing on a hit.
+ */
+export function isProbeUrl(url: string, paths: ProbePaths): boolean {
+  return prefixLength(url, paths.liveness) >= 0 || prefixLength(url, paths.readiness) >= 0;
+}
+
+/** Length of the path in `paths` that `url` starts with at a boundary ('', '?' or '/' next), or -1. */
+function prefixLength(url: string, paths: readonly string[]): number {
+  for (const path of paths) {
+    if (!url.startsWith(path)) continue;
+    const next = url.charCodeAt(path.length);
+    if (Number.isNaN(next) || next === 63 /* ? */ || next === 47 /* / */) return path.length;
+  }
+  return -1;
+}
+
+/**
  * Matches a request line against the probe paths. Cheap on the miss path (every request of
  * the service goes through here): one indexOf and a few string comparisons, no allocation.
  * A query string never breaks the match; a trailing slash is tolerated.

@@ -1,5 +1,9 @@
 import { ErrorCodes, invalidOption, ReadykitError } from './errors.ts';
 
+// Option validators shared by readykit's packages (`@readykit/health/validate`): every one
+// throws RK_ERR_INVALID_OPTION with a message that names the option path.
+export { invalidOption };
+
 /** Validators shared by every options resolver: each throws an error that names the option path. */
 export function durationMs(path: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
