@@ -12,7 +12,12 @@ import { fileURLToPath } from 'node:url';
  * of 8080, and must answer its probes and exit 0 on SIGTERM.
  */
 const root = new URL('../../', import.meta.url);
-const readmes = ['README.md', 'packages/health/README.md', 'packages/express/README.md'];
+const readmes = [
+  'README.md',
+  'packages/health/README.md',
+  'packages/express/README.md',
+  'packages/metrics/README.md',
+];
 const scratch = fileURLToPath(new URL('../.readme-tmp/', import.meta.url));
 const preload = fileURLToPath(new URL('../support/print-port.mjs', import.meta.url));
 

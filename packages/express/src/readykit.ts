@@ -7,11 +7,20 @@ import {
   type ShutdownHook,
   type ShutdownResult,
 } from '@readykit/health';
+import { createMetrics, type Metrics, type MetricsOptions } from '@readykit/metrics';
 import { healthComponent } from './health-component.ts';
 import { composeSteps, type KitComponent, type RequestStep } from './kit-component.ts';
+import { metricsComponent } from './metrics-component.ts';
+import { routeTemplate } from './route-template.ts';
 import { ServerDiscovery } from './server-discovery.ts';
 
 export interface ReadykitOptions extends HealthOptions {
+  /**
+   * Prometheus metrics on `/metrics` (see @readykit/metrics for every option); `false` turns
+   * them off. The route label and the lifecycle metrics are wired by the kit.
+   * @default {}
+   */
+  metrics?: false | Omit<MetricsOptions, 'route' | 'health'>;
   /** Extra components (metrics, tracing, your own) run after health, in order. */
   components?: readonly KitComponent[];
   /** Attach to the server `app.listen()` creates, found through `node:diagnostics_channel`. @default true */
@@ -22,6 +31,8 @@ export interface ReadykitOptions extends HealthOptions {
 export interface Readykit {
   (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void;
   readonly health: Health;
+  /** The metrics instance, unless `metrics: false`. */
+  readonly metrics: Metrics | undefined;
   readonly components: readonly KitComponent[];
   /** The gate declared under `name`; `kit.gate('db').open()` when the pool is warm. */
   gate(name: string): ReadinessGate;
@@ -40,9 +51,20 @@ export interface Readykit {
  * wired to the server `app.listen()` creates. See the package README for every option.
  */
 export function readykit(options: ReadykitOptions = {}): Readykit {
-  const { components: extra = [], autoAttach = true, ...healthOptions } = options;
+  const {
+    components: extra = [],
+    autoAttach = true,
+    metrics: metricsOptions = {},
+    ...healthOptions
+  } = options;
   const health = new Health(healthOptions);
-  const components: readonly KitComponent[] = Object.freeze([healthComponent(health), ...extra]);
+  const metrics =
+    metricsOptions === false ? undefined : createMetrics({ ...metricsOptions, route: routeTemplate, health });
+  const components: readonly KitComponent[] = Object.freeze([
+    healthComponent(health),
+    ...(metrics === undefined ? [] : [metricsComponent(metrics)]),
+    ...extra,
+  ]);
   const chain: RequestStep = composeSteps(
     components.flatMap((c) => (c.handle === undefined ? [] : [c.handle])),
   );
@@ -68,6 +90,7 @@ export function readykit(options: ReadykitOptions = {}): Readykit {
 
   Object.defineProperties(kit, {
     health: { value: health, enumerable: true },
+    metrics: { value: metrics, enumerable: true },
     components: { value: components, enumerable: true },
   });
   kit.gate = (name) => health.gate(name);

@@ -188,7 +188,11 @@ test('components run after health, in order, and may answer requests themselves'
       next();
     },
   };
-  const kit = readykit({ components: [metricsLike, tracingLike], shutdown: { signals: [], exit: false } });
+  const kit = readykit({
+    metrics: false,
+    components: [metricsLike, tracingLike],
+    shutdown: { signals: [], exit: false },
+  });
   const app = express();
   app.use(kit);
   app.get('/x', (_req, res) => {
@@ -240,4 +244,32 @@ test('invalid options are refused at construction with the option named', () => 
     code: 'RK_ERR_INVALID_OPTION',
     message: /^checkTimeout /,
   });
+});
+
+test('metrics are on by default: RED metrics with route templates, lifecycle from health', async () => {
+  const kit = kitFor({ gates: ['db'] });
+  const app = express();
+  app.use(kit);
+  const users = express.Router({ mergeParams: true });
+  users.get('/:id/orders', (req, res) => {
+    res.json({ user: req.params.id });
+  });
+  app.use('/api/users', users);
+  const { url } = await listen(app);
+  kit.gate('db').open();
+  await kit.health.whenReady();
+  for (const id of [1, 2, 3]) assert.equal((await get(`${url}/api/users/${id}/orders`)).status, 200);
+  assert.equal((await get(`${url}/nope`)).status, 404);
+  await get(`${url}/readyz`);
+  const text = (await get(`${url}/metrics`)).body;
+  assert.match(
+    text,
+    /^http_requests_total\{method="GET",route="\/api\/users\/:id\/orders",status_code="200"\} 3$/m,
+  );
+  assert.match(text, /^http_requests_total\{method="GET",route="unmatched",status_code="404"\} 1$/m);
+  assert.doesNotMatch(text, /route="\/readyz"|route="\/api\/users\/1/);
+  assert.match(text, /^readykit_ready 1$/m);
+  assert.match(text, /^readykit_gate_open\{gate="db"\} 1$/m);
+  assert.match(text, /^nodejs_eventloop_utilization /m);
+  assert.ok(kit.metrics !== undefined);
 });
