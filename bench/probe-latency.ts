@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { runBench, trackChild } from './bench-process.ts';
 import { type LatencySummary, ProbeClient, type ProbeSample, statusCounts, summarize } from './probe-load.ts';
 import type { ServerPlan } from './probe-server.ts';
 
@@ -86,8 +87,6 @@ interface Pinning {
   readonly pinned: boolean;
   readonly note: string;
 }
-
-const children = new Set<ChildProcess>();
 
 async function main(): Promise<number> {
   const pinning = pinLoadGenerator();
@@ -211,8 +210,7 @@ async function startServer(plan: ServerPlan, pin: boolean): Promise<RunningServe
   const child = pin
     ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
     : spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
+  trackChild(child);
   let checkRuns = 0;
   try {
     const port = await new Promise<number>((resolve, reject) => {
@@ -297,25 +295,4 @@ function printReport(results: readonly ScenarioResult[], pinning: Pinning): void
   console.log(lines.join('\n'));
 }
 
-for (const [signal, code] of [
-  ['SIGINT', 130],
-  ['SIGTERM', 143],
-] as const) {
-  process.once(signal, () => {
-    for (const child of children) child.kill('SIGTERM');
-    process.exit(code);
-  });
-}
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`probe-latency: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runBench('probe-latency', main);

@@ -1,0 +1,159 @@
+/**
+ * Throughput of one Express 5 JSON route with and without readykit, side by side in one
+ * run: bare Express, Express + `readykit()` (defaults), Express + express-prom-bundle (the
+ * metrics middleware users pick today). Each server runs alone on CPU 0; wrk runs on CPU 1
+ * (`wrk -t1 -c64`, as in the anchors measured for this project). Variants are measured in
+ * interleaved rounds (A B C, A B C, ...) and the median round is reported, so drift hits
+ * them alike. Prints req/s, the ratio to bare Express, and wrk's p50/p99.
+ *
+ *   npm run bench            (at the repository root), or: node bench/express-overhead.ts
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { runBench, trackChild } from './bench-process.ts';
+import { VARIANTS, type Variant } from './express-variants.ts';
+
+const ROUNDS = 3;
+const WARMUP_S = 2;
+const DURATION_S = 5;
+const CONNECTIONS = 64;
+const TARGET_RATIO = 0.9;
+const SERVER = fileURLToPath(new URL('./express-server.ts', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('./items.lua', import.meta.url));
+
+interface WrkResult {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+function haveWrk(): boolean {
+  return spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
+}
+
+function haveTaskset(): boolean {
+  return spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0;
+}
+
+async function startServer(variant: Variant, pin: boolean): Promise<{ child: ChildProcess; port: number }> {
+  const args = [SERVER, variant];
+  const child = pin
+    ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+    : spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  trackChild(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${variant} server exited (${code}) before listening`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /^port (\d+)$/.exec(line);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  return { child, port };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function wrk(port: number, seconds: number, pin: boolean): WrkResult {
+  const args = [
+    '-t1',
+    `-c${CONNECTIONS}`,
+    `-d${seconds}s`,
+    '--latency',
+    '-s',
+    SCRIPT,
+    `http://127.0.0.1:${port}`,
+  ];
+  const run = pin
+    ? spawnSync('taskset', ['-c', '1', 'wrk', ...args], { encoding: 'utf8' })
+    : spawnSync('wrk', args, { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`wrk failed: ${run.stderr || run.stdout}`);
+  const out = run.stdout;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p50 = toMs(/\s50%\s+([\d.]+)(us|ms|s)/.exec(out));
+  const p99 = toMs(/\s99%\s+([\d.]+)(us|ms|s)/.exec(out));
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  if (!Number.isFinite(rps)) throw new Error(`could not read wrk output:\n${out}`);
+  return { rps, p50, p99, errors };
+}
+
+function toMs(m: RegExpExecArray | null): number {
+  if (m === null) return Number.NaN;
+  const value = Number(m[1]);
+  return m[2] === 'us' ? value / 1000 : m[2] === 's' ? value * 1000 : value;
+}
+
+function median<T>(values: readonly T[], key: (v: T) => number): T {
+  const sorted = [...values].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function main(): Promise<number> {
+  if (!haveWrk()) {
+    console.error(
+      'express-overhead: wrk is not installed. It comes from Debian: apt-get install wrk. Skipping this benchmark.',
+    );
+    return 1;
+  }
+  const pin = haveTaskset();
+  const servers = new Map<Variant, { child: ChildProcess; port: number }>();
+  try {
+    for (const variant of VARIANTS) {
+      const server = await startServer(variant, pin);
+      servers.set(variant, server);
+      wrk(server.port, WARMUP_S, pin);
+    }
+    const results = new Map<Variant, WrkResult[]>(VARIANTS.map((v) => [v, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < VARIANTS.length; i++) {
+        const variant = VARIANTS[(round + i) % VARIANTS.length]!;
+        results.get(variant)!.push(wrk(servers.get(variant)!.port, DURATION_S, pin));
+        await sleep(200);
+      }
+    }
+    const bare = median(results.get('bare')!, (r) => r.rps).rps;
+    const lines = [
+      '',
+      `## Express 5, one JSON route (GET /api/items/:id, ids varying), wrk -t1 -c${CONNECTIONS}, ${DURATION_S} s rounds`,
+      '',
+      `Node ${process.version}; ${pin ? 'server pinned to CPU 0, wrk to CPU 1 (taskset)' : 'not pinned'}; ` +
+        `${ROUNDS} interleaved rounds per variant after ${WARMUP_S} s of warm-up each; median round by req/s.`,
+      '',
+      '| variant | req/s | ratio to bare | p50 ms | p99 ms | errors |',
+      '|---|---:|---:|---:|---:|---:|',
+    ];
+    for (const variant of VARIANTS) {
+      const all = results.get(variant)!;
+      const r = median(all, (x) => x.rps);
+      const errors = all.reduce((a, x) => a + x.errors, 0);
+      lines.push(
+        `| ${variant} | ${Math.round(r.rps)} | ${(r.rps / bare).toFixed(2)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${errors} |`,
+      );
+    }
+    const ratio = median(results.get('readykit')!, (x) => x.rps).rps / bare;
+    lines.push(
+      '',
+      `target readykit >= ${TARGET_RATIO.toFixed(2)} of bare Express: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'} (${ratio.toFixed(2)})`,
+      '',
+      'Reproduce: npm run bench   (at the repo root), or node bench/express-overhead.ts',
+    );
+    console.log(lines.join('\n'));
+    const failed = [...results.values()].flat().some((r) => r.errors > 0);
+    if (failed) console.error('error: some requests failed (see the errors column)');
+    return failed ? 1 : 0;
+  } finally {
+    for (const { child } of servers.values()) await stopServer(child);
+  }
+}
+
+runBench('express-overhead', main);
