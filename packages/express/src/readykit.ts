@@ -83,6 +83,7 @@ export function readykit(options: ReadykitOptions = {}): Readykit {
       // A server discovery did not see (a wrapped handler, say): attach now. This one request
       // came in before probes were intercepted, so it still gets its probe answer here.
       attach(server);
+      health.adopt(req);
       if (health.handle(req, res)) return;
     }
     chain(req, res, () => next());

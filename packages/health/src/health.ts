@@ -150,24 +150,25 @@ export class Health extends EventEmitter<HealthEvents> {
   }
 
   /**
-   * Tracks a server's requests for draining and starts warming when it listens.
+   * Adopts the connection of a request that reached the service before `attach()` (a server
+   * attached on its first request), so a shutdown finds that connection too.
+   */
+  adopt(req: IncomingMessage): void {
+    this.#tracker.adopt(req);
+  }
+
+  /**
+   * Tracks a server's connections for draining and starts warming when it listens.
    * With `probes: true`, probe requests are answered in front of the server's request
    * listeners, so they never reach the framework's router (cheaper, and independent of
    * middleware order). Idempotent; several servers may be attached.
    */
   attach(server: Server, options: AttachOptions = {}): this {
     if (this.#tracker.servers.has(server)) return this;
+    this.#tracker.watch(server);
     if (options.probes === true) {
-      // One listener both tracks and answers: a second 'request' listener would cost every request.
-      this.#tracker.watch(server, false);
       this.#probeServers.add(server);
-      const tracker = this.#tracker;
-      interceptRequests(server, (req, res) => {
-        tracker.track(req, res);
-        return this.handle(req, res);
-      });
-    } else {
-      this.#tracker.watch(server);
+      interceptRequests(server, (req, res) => this.handle(req, res));
     }
     if (server.listening) this.start();
     else server.once('listening', () => this.start());

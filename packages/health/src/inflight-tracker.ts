@@ -1,105 +1,102 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** Node sets this on a socket to the response it is writing (http `assignSocket`). */
+/**
+ * Node points a socket at the response it is writing (`socket._httpMessage`, set from the
+ * response's creation until it finishes, by http's assignSocket/detachSocket). Internal, but
+ * unchanged for a decade; it lets readykit find in-flight responses without touching each one.
+ */
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
 
 /**
- * Counts in-flight requests on the servers it watches and, once draining, marks every
- * response `Connection: close` so keep-alive clients stop reusing a socket the server is
- * about to close (the ECONNRESET race of pooled idle sockets). Node itself keeps answering
- * `Connection: keep-alive` on requests in flight at `server.close()`.
- *
- * This runs on every request, so it keeps no per-response collection: counts are kept per
- * socket (long-lived under keep-alive, so hashed once per connection, not per request),
- * the close listener is one shared function, and at drain time each busy socket's current
- * response is reached through `socket._httpMessage`.
+ * Knows what is in flight on the servers it watches, at no cost per request: it follows
+ * connections (once each), and a connection is busy while Node is writing a response on it.
+ * Only once draining starts does it touch requests: every response not yet started gets
+ * `Connection: close`, so keep-alive clients stop reusing a socket the server is about to
+ * close (the ECONNRESET race of pooled idle sockets; Node itself keeps answering
+ * `Connection: keep-alive` on requests in flight at `server.close()`), and each one is
+ * counted until it closes.
  */
 export class InflightTracker {
-  readonly #busy = new Map<HttpSocket, number>();
+  readonly #sockets = new Set<HttpSocket>();
   readonly #servers = new Set<Server>();
-  #size = 0;
-  #draining = false;
+  readonly #draining = new Set<ServerResponse>();
+  #isDraining = false;
   #idleWaiters: Array<() => void> = [];
-  readonly #onClose: (this: ServerResponse) => void;
 
-  constructor() {
-    const tracker = this;
-    // A plain function: EventEmitter calls it with `this` = the response, no closure per request.
-    this.#onClose = function onResponseClose(this: ServerResponse) {
-      tracker.#finished(this.req.socket as HttpSocket);
-    };
-  }
-
-  /** Requests whose response has not closed yet. */
+  /** Requests whose response has not closed yet (exact while draining, busy connections before). */
   get size(): number {
-    return this.#size;
+    if (this.#isDraining) return this.#draining.size;
+    let busy = 0;
+    for (const socket of this.#sockets) if (socket._httpMessage != null) busy++;
+    return busy;
   }
 
   get servers(): ReadonlySet<Server> {
     return this.#servers;
   }
 
-  /**
-   * Watches a server's requests with a listener that runs before the server's others; with
-   * `listen: false` the caller feeds `track()` itself from a listener it already has.
-   */
-  watch(server: Server, listen = true): boolean {
+  watch(server: Server): boolean {
     if (this.#servers.has(server)) return false;
     this.#servers.add(server);
-    if (listen) server.prependListener('request', this.#onRequest);
+    server.on('connection', this.#onConnection);
+    if (this.#isDraining) server.prependListener('request', this.#onDrainingRequest);
     return true;
   }
 
   unwatch(server: Server): void {
     if (!this.#servers.delete(server)) return;
-    server.removeListener('request', this.#onRequest);
+    server.removeListener('connection', this.#onConnection);
+    server.removeListener('request', this.#onDrainingRequest);
   }
 
-  /** Counts one request in flight until its response closes. */
-  track(req: IncomingMessage, res: ServerResponse): void {
-    const socket = req.socket as HttpSocket;
-    this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
-    this.#size++;
-    res.on('close', this.#onClose);
-    if (this.#draining) closeAfter(res);
+  /**
+   * Adopts the connection of a request that arrived before the server was watched (the
+   * first request of a server attached late), so its response is found when draining.
+   */
+  adopt(req: IncomingMessage): void {
+    this.#onConnection(req.socket);
   }
 
-  /** From now on every response not yet started closes its connection. */
+  /** From now on every response not yet started closes its connection, and each is counted. */
   startDraining(): void {
-    this.#draining = true;
-    for (const socket of this.#busy.keys()) {
+    if (this.#isDraining) return;
+    this.#isDraining = true;
+    for (const socket of this.#sockets) {
       const res = socket._httpMessage;
-      if (res != null) closeAfter(res);
+      if (res != null) this.#drainResponse(res);
     }
+    for (const server of this.#servers) server.prependListener('request', this.#onDrainingRequest);
   }
 
-  /** Resolves when no request is in flight. */
+  /** Resolves when no request is in flight (meaningful once draining). */
   idle(): Promise<void> {
-    if (this.#size === 0) return Promise.resolve();
+    if (this.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  #finished(socket: HttpSocket): void {
-    const count = this.#busy.get(socket);
-    if (count === undefined) return;
-    if (count > 1) this.#busy.set(socket, count - 1);
-    else this.#busy.delete(socket);
-    this.#size--;
-    if (this.#draining) {
-      // The socket this response used is idle now: close it before the client reuses it.
-      for (const server of this.#servers) server.closeIdleConnections();
-    }
-    if (this.#size === 0 && this.#idleWaiters.length > 0) {
-      for (const resolve of this.#idleWaiters.splice(0)) resolve();
-    }
+  readonly #onConnection = (socket: Socket): void => {
+    const s = socket as HttpSocket;
+    if (this.#sockets.has(s)) return;
+    this.#sockets.add(s);
+    s.once('close', () => this.#sockets.delete(s));
+  };
+
+  readonly #onDrainingRequest = (_req: IncomingMessage, res: ServerResponse): void => {
+    this.#drainResponse(res);
+  };
+
+  #drainResponse(res: ServerResponse): void {
+    if (this.#draining.has(res)) return;
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+    this.#draining.add(res);
+    res.once('close', () => this.#finished(res));
   }
 
-  readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    this.track(req, res);
-  };
-}
-
-function closeAfter(res: ServerResponse): void {
-  if (!res.headersSent) res.setHeader('Connection', 'close');
+  #finished(res: ServerResponse): void {
+    this.#draining.delete(res);
+    // The socket this response used may be idle now: close it before a client reuses it.
+    for (const server of this.#servers) server.closeIdleConnections();
+    if (this.#draining.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
 }
