@@ -1,28 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type Served, serve } from '../../../test/support/loopback-server.ts';
 import { Health, type HealthOptions } from '../src/index.ts';
 
-export interface Served {
-  readonly server: Server;
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** Listens on a free loopback port; `close()` also drops keep-alive sockets. */
-export async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Served> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    server,
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+export { type Served, serve };
 
 /** A Health instance that never touches process signals or exits: safe inside the test runner. */
 export function testHealth(options: HealthOptions = {}): Health {

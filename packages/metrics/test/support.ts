@@ -1,29 +1,9 @@
-import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { Health, type HealthOptions } from '@readykit/health';
+import { type Served, serve } from '../../../test/support/loopback-server.ts';
 import { createMetrics, type Metrics, type MetricsOptions } from '../src/index.ts';
 
-export interface Served {
-  readonly server: Server;
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** Listens on a free loopback port; `close()` also drops keep-alive sockets. */
-export async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Served> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    server,
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+export { type Served, serve };
 
 export type AppHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
