@@ -1,3 +1,18 @@
+export {
+  CLUSTER_EXPECTED_METRIC,
+  CLUSTER_RESPONDING_METRIC,
+  CLUSTER_SCRAPE_REQUEST,
+  CLUSTER_SCRAPE_RESPONSE,
+  type ClusterAggregator,
+  type ClusterAggregatorOptions,
+  type ClusterChannel,
+  type ClusterPrimary,
+  createClusterAggregator,
+  DEFAULT_CLUSTER_AGGREGATORS,
+  DEFAULT_CLUSTER_TIMEOUT,
+  type RegistrySource,
+  serveClusterScrapes,
+} from './cluster-metrics.ts';
 export { ErrorCodes, type MetricsErrorCode, ReadykitError } from './errors.ts';
 export { type EluSample, utilizationBetween } from './event-loop-utilization.ts';
 export {
@@ -18,6 +33,13 @@ export {
   SEMCONV_NAMES,
   UNMATCHED_ROUTE,
 } from './http-names.ts';
+export {
+  DEFAULT_CLOSE_GRACE,
+  DEFAULT_MANAGEMENT_HOST,
+  type ManagementHandler,
+  ManagementServer,
+  type ManagementServerOptions,
+} from './management-server.ts';
 export { createMetrics, Metrics } from './metrics.ts';
 export {
   CHECK_DURATION_BUCKETS,
@@ -33,4 +55,11 @@ export {
   type RouteResolver,
   type RuntimeOptions,
 } from './options.ts';
+export {
+  createProfiling,
+  DEFAULT_PROFILE_MAX_SECONDS,
+  DEFAULT_PROFILE_SECONDS,
+  DEFAULT_PROFILING_PATH,
+  type ProfilingOptions,
+} from './profiling.ts';
 export { type ScrapeOptions, scrapeRegistry, scrapeRegistryBuffer } from './scrape.ts';
