@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import {
   Health,
@@ -7,9 +8,16 @@ import {
   type ShutdownHook,
   type ShutdownResult,
 } from '@readykit/health';
-import { createMetrics, type Metrics, type MetricsOptions } from '@readykit/metrics';
+import {
+  createMetrics,
+  type ManagementServer,
+  type Metrics,
+  type MetricsOptions,
+  serveClusterScrapes,
+} from '@readykit/metrics';
 import { healthComponent } from './health-component.ts';
 import { composeSteps, type KitComponent, type RequestStep } from './kit-component.ts';
+import { type ManagementOptions, managementComponent } from './management-component.ts';
 import { metricsComponent } from './metrics-component.ts';
 import { routeTemplate } from './route-template.ts';
 import { ServerDiscovery } from './server-discovery.ts';
@@ -21,6 +29,11 @@ export interface ReadykitOptions extends HealthOptions {
    * @default {}
    */
   metrics?: false | Omit<MetricsOptions, 'route' | 'health'>;
+  /**
+   * A separate listener for `/metrics` (and profiling, when enabled): management routes then
+   * stay off the public listener. Unset: `/metrics` is served on the app's own port.
+   */
+  management?: ManagementOptions;
   /** Extra components (metrics, tracing, your own) run after health, in order. */
   components?: readonly KitComponent[];
   /** Attach to the server `app.listen()` creates, found through `node:diagnostics_channel`. @default true */
@@ -33,6 +46,8 @@ export interface Readykit {
   readonly health: Health;
   /** The metrics instance, unless `metrics: false`. */
   readonly metrics: Metrics | undefined;
+  /** The management listener, when `management` is set; `await kit.management.listen()` gives its port. */
+  readonly management: ManagementServer | undefined;
   readonly components: readonly KitComponent[];
   /** The gate declared under `name`; `kit.gate('db').open()` when the pool is warm. */
   gate(name: string): ReadinessGate;
@@ -55,14 +70,23 @@ export function readykit(options: ReadykitOptions = {}): Readykit {
     components: extra = [],
     autoAttach = true,
     metrics: metricsOptions = {},
+    management,
     ...healthOptions
   } = options;
   const health = new Health(healthOptions);
   const metrics =
     metricsOptions === false ? undefined : createMetrics({ ...metricsOptions, route: routeTemplate, health });
+  const managed = management === undefined ? undefined : managementComponent(management, metrics);
+  // Closed last in the shutdown timeline, so scrapes keep working while requests drain.
+  if (managed !== undefined)
+    health.onShutdown('management-listener', { hook: () => managed.close(), timeout: 1000 });
+  // Under node:cluster a worker answers the primary's aggregated scrapes (createClusterAggregator).
+  const stopClusterScrapes =
+    metrics !== undefined && cluster.isWorker ? serveClusterScrapes(metrics) : undefined;
   const components: readonly KitComponent[] = Object.freeze([
     healthComponent(health),
-    ...(metrics === undefined ? [] : [metricsComponent(metrics)]),
+    ...(metrics === undefined ? [] : [metricsComponent(metrics, { serve: managed === undefined })]),
+    ...(managed === undefined ? [] : [managed]),
     ...extra,
   ]);
   const chain: RequestStep = composeSteps(
@@ -92,6 +116,7 @@ export function readykit(options: ReadykitOptions = {}): Readykit {
   Object.defineProperties(kit, {
     health: { value: health, enumerable: true },
     metrics: { value: metrics, enumerable: true },
+    management: { value: managed?.server, enumerable: true },
     components: { value: components, enumerable: true },
   });
   kit.gate = (name) => health.gate(name);
@@ -106,6 +131,7 @@ export function readykit(options: ReadykitOptions = {}): Readykit {
   kit.shutdown = (reason) => health.shutdown(reason);
   kit.close = async () => {
     discovery?.close();
+    stopClusterScrapes?.();
     for (const component of [...components].reverse()) await component.close?.();
   };
   if (autoAttach) discovery = new ServerDiscovery(kit, attach);

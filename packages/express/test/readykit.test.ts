@@ -273,3 +273,30 @@ test('metrics are on by default: RED metrics with route templates, lifecycle fro
   assert.match(text, /^nodejs_eventloop_utilization /m);
   assert.ok(kit.metrics !== undefined);
 });
+
+test('management: /metrics and profiling move to their own listener, closed at the end of shutdown', async () => {
+  const kit = kitFor({ management: { port: 0, profiling: { maxSeconds: 2 } }, shutdown: { delay: 0 } });
+  const app = express();
+  app.use(kit);
+  app.get('/x', (_req, res) => {
+    res.send('x');
+  });
+  const { url } = await listen(app);
+  await kit.health.whenReady();
+  assert.ok(kit.management !== undefined);
+  const { port } = await kit.management.listen();
+  const admin = `http://127.0.0.1:${port}`;
+  await get(`${url}/x`);
+  assert.equal((await get(`${url}/metrics`)).status, 404, 'not on the public listener');
+  const scraped = await get(`${admin}/metrics`);
+  assert.equal(scraped.status, 200);
+  assert.match(scraped.body, /^http_requests_total\{method="GET",route="\/x",status_code="200"\} 1$/m);
+  assert.match(scraped.body, /^http_requests_total\{method="GET",route="unmatched",status_code="404"\} 1$/m);
+  const profile = await get(`${admin}/debug/profile?seconds=1`);
+  assert.equal(profile.status, 200);
+  assert.ok(Array.isArray(JSON.parse(profile.body).nodes));
+  assert.equal((await get(`${admin}/readyz`)).status, 404, 'probes stay on the app port');
+  const result = await kit.shutdown('test');
+  assert.equal(result.exitCode, 0);
+  await assert.rejects(fetch(`${admin}/metrics`), 'the management listener is closed');
+});
