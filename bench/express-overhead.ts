@@ -1,7 +1,8 @@
 /**
  * Throughput of one Express 5 JSON route with and without readykit, side by side in one
- * run: bare Express, Express + `readykit()` (defaults), Express + express-prom-bundle (the
- * metrics middleware users pick today). Each server runs alone on CPU 0; wrk runs on CPU 1
+ * run: bare Express, Express + one empty middleware (what Express charges for any layer),
+ * Express + `readykit()` (defaults), Express + express-prom-bundle (the metrics middleware
+ * users pick today). Each server runs alone on CPU 0; wrk runs on CPU 1
  * (`wrk -t1 -c64`, as in the anchors measured for this project). Variants are measured in
  * interleaved rounds (A B C, A B C, ...) and the median round is reported, so drift hits
  * them alike. Prints req/s, the ratio to bare Express, and wrk's p50/p99.
@@ -144,6 +145,7 @@ async function main(): Promise<number> {
     lines.push(
       '',
       `target readykit >= ${TARGET_RATIO.toFixed(2)} of bare Express: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'} (${ratio.toFixed(2)})`,
+      `for comparison, one empty middleware: ${(median(results.get('empty-middleware')!, (x) => x.rps).rps / bare).toFixed(2)} of bare Express`,
       '',
       'Reproduce: npm run bench   (at the repo root), or node bench/express-overhead.ts',
     );

@@ -13,6 +13,9 @@ function middlewareFor(variant: Variant): RequestHandler | undefined {
   switch (variant) {
     case 'bare':
       return undefined;
+    case 'empty-middleware':
+      // The floor for any middleware: what Express itself charges for one more layer.
+      return (_req, _res, next) => next();
     case 'readykit':
       // What the README tells users to add; signals are left to the bench that spawned us.
       return readykit({ shutdown: { signals: [], exit: false } });
