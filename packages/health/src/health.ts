@@ -5,6 +5,7 @@ import { ErrorCodes, ReadykitError } from './errors.ts';
 import { EventLoopMonitor } from './event-loop-monitor.ts';
 import { GracefulShutdown, runHooks, type ShutdownEvent, type ShutdownResult } from './graceful-shutdown.ts';
 import { type CheckFunction, type CheckKind, HealthCheck } from './health-check.ts';
+import { writePlain } from './http-response.ts';
 import { InflightTracker } from './inflight-tracker.ts';
 import { Lifecycle, type LifecycleState, type StateChange, type StateListener } from './lifecycle.ts';
 import {
@@ -22,7 +23,7 @@ import {
   resolveHook,
   type ShutdownHook,
 } from './options.ts';
-import { writePlain, writeProbeReport } from './probe-http.ts';
+import { writeProbeReport } from './probe-http.ts';
 import type { ProbeKind, ProbeReport } from './probe-report.ts';
 import { buildReport, EVENT_LOOP_ENTRY, type ReportOptions } from './probe-reporter.ts';
 import { isProbeUrl, matchProbe } from './probe-request.ts';

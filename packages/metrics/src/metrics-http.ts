@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { writeBody as writeKitBody, writePlain } from '@readykit/health/http-response';
 
 /**
  * Whether a request target is `path`, allowing a query string and one trailing slash.
@@ -13,7 +14,9 @@ export function matchesPath(url: string, path: string): boolean {
   return url.length === path.length + 1 || url.charCodeAt(path.length + 1) === 63;
 }
 
-/** Writes a whole answer with one writeHead; never cached, never sniffed. */
+const VARY_ACCEPT: readonly string[] = Object.freeze(['Vary', 'Accept']);
+
+/** Writes a whole answer through the kit's one writer; a 200 varies with Accept (text or OpenMetrics). */
 export function writeBody(
   res: ServerResponse,
   status: number,
@@ -21,23 +24,7 @@ export function writeBody(
   body: string | Buffer,
   head: boolean,
 ): void {
-  if (res.headersSent || res.destroyed) return;
-  const headers = [
-    'Content-Type',
-    type,
-    'Cache-Control',
-    'no-store',
-    'X-Content-Type-Options',
-    'nosniff',
-    'Content-Length',
-    String(typeof body === 'string' ? Buffer.byteLength(body) : body.length),
-  ];
-  if (status === 200) headers.push('Vary', 'Accept');
-  if (status === 405) headers.push('Allow', 'GET, HEAD');
-  res.writeHead(status, headers);
-  res.end(head ? undefined : body);
+  writeKitBody(res, status, type, body, head, status === 200 ? VARY_ACCEPT : undefined);
 }
 
-export function writePlain(res: ServerResponse, status: number, body: string, head: boolean): void {
-  writeBody(res, status, 'text/plain; charset=utf-8', body, head);
-}
+export { writePlain };
