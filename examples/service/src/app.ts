@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Readykit, readykit } from '@readykit/express';
+import { getRequestContext, type Readykit, readykit, TracingErrorCodes } from '@readykit/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ServiceConfig } from './config.ts';
 import { SimulatedPool } from './simulated-pool.ts';
@@ -42,6 +42,27 @@ export function createServiceApp(
     res.json({ id: req.params.id, name: `item ${req.params.id}` });
   });
 
+  // Two services in one binary: /items/:id/stock asks the inventory service (INVENTORY_URL,
+  // another instance) for /stock/:id. The kit adds the trace, the request id and the remaining
+  // budget to the fetch by itself, and aborts it when the budget runs out.
+  api.get('/items/:id/stock', async (req, res) => {
+    if (config.inventoryUrl === undefined) {
+      res.status(503).json({ error: 'no inventory service configured (INVENTORY_URL)' });
+      return;
+    }
+    const upstream = await fetch(
+      new URL(`api/stock/${encodeURIComponent(req.params.id)}`, config.inventoryUrl),
+    );
+    if (!upstream.ok) {
+      res.status(502).json({ error: `inventory service answered ${upstream.status}` });
+      return;
+    }
+    res.json({ id: req.params.id, trace: traceView(), inventory: await upstream.json() });
+  });
+  api.get('/stock/:id', (req, res) => {
+    res.json({ id: req.params.id, units: 12, trace: traceView() });
+  });
+
   const users = express.Router({ mergeParams: true });
   users.get('/:id/orders', (req, res) => {
     res.json({ user: req.params.id, orders: [{ id: 1, total: 9.5 }] });
@@ -69,10 +90,30 @@ export function createServiceApp(
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     const status = statusOf(error);
-    res.status(status).json({ error: status === 500 ? 'internal error' : 'bad request' });
+    res.status(status).json({ error: ERROR_MESSAGES[status] ?? 'bad request' });
   });
   return { app, kit, pool };
 }
+
+/** What this service knows of the request's trace; the demo shows it hop by hop. */
+function traceView() {
+  const rc = getRequestContext();
+  if (rc === undefined) return null;
+  return {
+    traceId: rc.traceId,
+    spanId: rc.spanId,
+    parentSpanId: rc.parentSpanId ?? null,
+    sampled: rc.sampled,
+    requestId: rc.requestId,
+    budgetMs: Math.floor(rc.remainingMs()),
+  };
+}
+
+const ERROR_MESSAGES: Record<number, string> = {
+  500: 'internal error',
+  502: 'inventory service unreachable',
+  504: 'deadline exceeded before the inventory service answered',
+};
 
 function isLine(value: unknown): value is { sku: string; qty: number } {
   const line = value as { sku?: unknown; qty?: unknown } | null;
@@ -86,6 +127,10 @@ function isLine(value: unknown): value is { sku: string; qty: number } {
 }
 
 function statusOf(error: unknown): number {
+  // fetch wraps the kit's abort in a TypeError; the code is on its cause.
+  const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.cause?.code;
+  if (code === TracingErrorCodes.DEADLINE_EXCEEDED) return 504;
+  if (error instanceof TypeError && (error as { cause?: unknown }).cause !== undefined) return 502;
   const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
 }

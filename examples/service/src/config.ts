@@ -8,6 +8,8 @@ export interface ServiceConfig {
   readonly shutdownDelayMs: number | undefined;
   /** Added to every /api response. */
   readonly latencyMs: number;
+  /** Base URL of the inventory service `/api/items/:id/stock` calls (another instance of this service). */
+  readonly inventoryUrl: URL | undefined;
 }
 
 export class ConfigError extends Error {
@@ -23,7 +25,18 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): S
     shutdownDelayMs:
       env.SHUTDOWN_DELAY_MS === undefined ? undefined : integer(env, 'SHUTDOWN_DELAY_MS', 0, 600_000),
     latencyMs: integer(env, 'LATENCY_MS', 0, 60_000),
+    inventoryUrl: httpUrl(env, 'INVENTORY_URL'),
   };
+}
+
+function httpUrl(env: Readonly<Record<string, string | undefined>>, key: string): URL | undefined {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return undefined;
+  const url = URL.parse(raw);
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ConfigError(`${key} must be an http(s) URL, got ${JSON.stringify(raw.slice(0, 40))}`);
+  }
+  return url;
 }
 
 function integer(

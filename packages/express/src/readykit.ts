@@ -15,12 +15,14 @@ import {
   type MetricsOptions,
   serveClusterScrapes,
 } from '@readykit/metrics';
+import { activeTracingSdk, requestContextOf, Tracing, type TracingOptions } from '@readykit/tracing';
 import { healthComponent } from './health-component.ts';
 import { composeSteps, type KitComponent, type RequestStep } from './kit-component.ts';
 import { type ManagementOptions, managementComponent } from './management-component.ts';
 import { metricsComponent } from './metrics-component.ts';
 import { routeTemplate } from './route-template.ts';
 import { ServerDiscovery } from './server-discovery.ts';
+import { tracingComponent } from './tracing-component.ts';
 
 export interface ReadykitOptions extends HealthOptions {
   /**
@@ -29,6 +31,13 @@ export interface ReadykitOptions extends HealthOptions {
    * @default {}
    */
   metrics?: false | Omit<MetricsOptions, 'route' | 'health'>;
+  /**
+   * Trace (W3C, B3), request id and deadline propagation (see @readykit/tracing for every
+   * option); `false` turns it off. With tracing on, OpenMetrics scrapes carry trace ids as
+   * exemplars of sampled requests.
+   * @default {}
+   */
+  tracing?: false | TracingOptions;
   /**
    * A separate listener for `/metrics` (and profiling, when enabled): management routes then
    * stay off the public listener. Unset: `/metrics` is served on the app's own port.
@@ -44,6 +53,8 @@ export interface ReadykitOptions extends HealthOptions {
 export interface Readykit {
   (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void;
   readonly health: Health;
+  /** The tracing instance, unless `tracing: false`. */
+  readonly tracing: Tracing | undefined;
   /** The metrics instance, unless `metrics: false`. */
   readonly metrics: Metrics | undefined;
   /** The management listener, when `management` is set; `await kit.management.listen()` gives its port. */
@@ -70,21 +81,34 @@ export function readykit(options: ReadykitOptions = {}): Readykit {
     components: extra = [],
     autoAttach = true,
     metrics: metricsOptions = {},
+    tracing: tracingOptions = {},
     management,
     ...healthOptions
   } = options;
   const health = new Health(healthOptions);
+  const tracing = tracingOptions === false ? undefined : new Tracing(tracingOptions);
   const metrics =
-    metricsOptions === false ? undefined : createMetrics({ ...metricsOptions, route: routeTemplate, health });
+    metricsOptions === false
+      ? undefined
+      : createMetrics({
+          ...metricsOptions,
+          route: routeTemplate,
+          health,
+          ...(tracing === undefined ? {} : { exemplar: sampledTraceId }),
+        });
   const managed = management === undefined ? undefined : managementComponent(management, metrics);
   // Closed last in the shutdown timeline, so scrapes keep working while requests drain.
   if (managed !== undefined)
     health.onShutdown('management-listener', { hook: () => managed.close(), timeout: 1000 });
+  // Spans still queued in the SDK's exporter go out after the last request has drained.
+  const sdk = activeTracingSdk();
+  if (sdk !== undefined) health.onShutdown('tracing-flush', { hook: () => sdk.shutdown(), timeout: 2000 });
   // Under node:cluster a worker answers the primary's aggregated scrapes (createClusterAggregator).
   const stopClusterScrapes =
     metrics !== undefined && cluster.isWorker ? serveClusterScrapes(metrics) : undefined;
   const components: readonly KitComponent[] = Object.freeze([
     healthComponent(health),
+    ...(tracing === undefined ? [] : [tracingComponent(tracing)]),
     ...(metrics === undefined ? [] : [metricsComponent(metrics, { serve: managed === undefined })]),
     ...(managed === undefined ? [] : [managed]),
     ...extra,
@@ -115,6 +139,7 @@ export function readykit(options: ReadykitOptions = {}): Readykit {
 
   Object.defineProperties(kit, {
     health: { value: health, enumerable: true },
+    tracing: { value: tracing, enumerable: true },
     metrics: { value: metrics, enumerable: true },
     management: { value: managed?.server, enumerable: true },
     components: { value: components, enumerable: true },
@@ -136,4 +161,10 @@ export function readykit(options: ReadykitOptions = {}): Readykit {
   };
   if (autoAttach) discovery = new ServerDiscovery(kit, attach);
   return kit;
+}
+
+/** Exemplars point at traces a backend can show: only sampled ones. */
+function sampledTraceId(req: IncomingMessage): string | undefined {
+  const requestContext = requestContextOf(req);
+  return requestContext?.sampled ? requestContext.traceId : undefined;
 }

@@ -5,7 +5,13 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import express4 from 'express4';
-import { type KitComponent, type Readykit, type ReadykitOptions, readykit } from '../src/index.ts';
+import {
+  getRequestContext,
+  type KitComponent,
+  type Readykit,
+  type ReadykitOptions,
+  readykit,
+} from '../src/index.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -190,6 +196,7 @@ test('components run after health, in order, and may answer requests themselves'
   };
   const kit = readykit({
     metrics: false,
+    tracing: false,
     components: [metricsLike, tracingLike],
     shutdown: { signals: [], exit: false },
   });
@@ -299,4 +306,53 @@ test('management: /metrics and profiling move to their own listener, closed at t
   const result = await kit.shutdown('test');
   assert.equal(result.exitCode, 0);
   await assert.rejects(fetch(`${admin}/metrics`), 'the management listener is closed');
+});
+
+test('tracing is on by default: request ids echoed, the context reaches async handlers, exemplars carry sampled trace ids', async () => {
+  const kit = kitFor();
+  const app = express();
+  app.use(kit);
+  app.get('/api/items/:id', async (_req, res) => {
+    await sleep(1);
+    res.json(getRequestContext());
+  });
+  const { url } = await listen(app);
+  await kit.health.whenReady();
+  const generated = await get(`${url}/api/items/3`);
+  assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const sampled = await get(`${url}/api/items/1`, {
+    headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01`, 'x-request-id': 'r-1' },
+  });
+  assert.equal(sampled.headers.get('x-request-id'), 'r-1');
+  assert.equal(JSON.parse(sampled.body).traceId, trace);
+  // Each bucket keeps its latest exemplar: an unsampled request after the sampled one must not replace it.
+  const unsampledTrace = '0af7651916cd43dd8448eb211c80319c';
+  await get(`${url}/api/items/2`, { headers: { traceparent: `00-${unsampledTrace}-00f067aa0ba902b7-00` } });
+  // Probes are answered before tracing: no request id there.
+  assert.equal((await get(`${url}/readyz`)).headers.get('x-request-id'), null);
+  const scrape = await get(`${url}/metrics`, {
+    headers: { accept: 'application/openmetrics-text; version=1.0.0' },
+  });
+  assert.match(
+    scrape.body,
+    new RegExp(
+      `http_request_duration_seconds_bucket\\{[^}]*route="/api/items/:id"[^}]*\\} \\d+ # \\{trace_id="${trace}"\\}`,
+    ),
+  );
+  assert.doesNotMatch(scrape.body, new RegExp(unsampledTrace), 'unsampled traces are not exemplars');
+});
+
+test('tracing: false leaves requests alone', async () => {
+  const kit = kitFor({ tracing: false });
+  const app = express();
+  app.use(kit);
+  app.get('/x', (_req, res) => {
+    res.json({ context: getRequestContext() ?? null });
+  });
+  const { url } = await listen(app);
+  const answer = await get(`${url}/x`, { headers: { 'x-request-id': 'r-2' } });
+  assert.equal(answer.headers.get('x-request-id'), null);
+  assert.deepEqual(JSON.parse(answer.body), { context: null });
+  assert.equal(kit.tracing, undefined);
 });
