@@ -20,9 +20,15 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts the example service on a free loopback port, as `node examples/service/src/server.ts`. */
-export async function startService(env: Record<string, string> = {}): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [EXAMPLE_SERVICE], {
+/**
+ * Starts the example service on a free loopback port, as `node examples/service/src/server.ts`
+ * (or another script that logs "listening on http://…"); `nodeArgs` go before the script.
+ */
+export async function startService(
+  env: Record<string, string> = {},
+  options: { nodeArgs?: readonly string[]; script?: string } = {},
+): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? EXAMPLE_SERVICE], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

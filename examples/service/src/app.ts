@@ -50,6 +50,7 @@ export function createServiceApp(
       res.status(503).json({ error: 'no inventory service configured (INVENTORY_URL)' });
       return;
     }
+    const trace = traceView(); // before the call, so its budget is what the call starts from
     const upstream = await fetch(
       new URL(`api/stock/${encodeURIComponent(req.params.id)}`, config.inventoryUrl),
     );
@@ -57,7 +58,7 @@ export function createServiceApp(
       res.status(502).json({ error: `inventory service answered ${upstream.status}` });
       return;
     }
-    res.json({ id: req.params.id, trace: traceView(), inventory: await upstream.json() });
+    res.json({ id: req.params.id, trace, inventory: await upstream.json() });
   });
   api.get('/stock/:id', (req, res) => {
     res.json({ id: req.params.id, units: 12, trace: traceView() });

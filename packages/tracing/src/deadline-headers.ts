@@ -81,7 +81,7 @@ export function formatMilliseconds(ms: number): string {
  */
 export function formatGrpcTimeout(ms: number): string {
   if (!(ms > 0)) return '0m';
-  if (ms <= GRPC_MAX_VALUE) {
+  if (ms < GRPC_MAX_VALUE + 1) {
     const whole = Math.floor(ms);
     if (whole === ms || ms * 1000 >= GRPC_MAX_VALUE + 1) return `${whole}m`;
     let micros = Math.floor(ms * 1000);

@@ -26,7 +26,9 @@ export function startTracingSdk(env: NodeJS.ProcessEnv = process.env): NodeSDK {
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req: IncomingMessage) => UNTRACED.test(req.url ?? ''),
       }),
-      new ExpressInstrumentation(),
+      // The kit's own middleware gets no span: it would only add noise, and its code must see
+      // the server span as active so request contexts carry the server span's id.
+      new ExpressInstrumentation({ ignoreLayers: [/^middleware - readykitMiddleware$/] }),
       new UndiciInstrumentation(),
     ],
   });
