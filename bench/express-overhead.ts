@@ -1,27 +1,35 @@
 /**
  * Throughput of one Express 5 JSON route with and without readykit, side by side in one
  * run: bare Express, Express + one empty middleware (what Express charges for any layer),
- * Express + `readykit()` (defaults), Express + express-prom-bundle (the metrics middleware
- * users pick today). Each server runs alone on CPU 0; wrk runs on CPU 1
+ * propagation only (@readykit/tracing), Express + `readykit()` (defaults: health, metrics,
+ * propagation), Express + express-prom-bundle (the metrics middleware users pick today), and
+ * full OpenTelemetry with 10 % sampling and an OTLP exporter: readykit in SDK mode
+ * (`--import @readykit/tracing/register`) next to plain `@opentelemetry/sdk-node` with HTTP +
+ * Express instrumentation. The exporter sends to a loopback OTLP sink run by this process. Each server runs alone on CPU 0; wrk runs on CPU 1
  * (`wrk -t1 -c64`, as in the anchors measured for this project). Variants are measured in
  * interleaved rounds (A B C, A B C, ...) and the median round is reported, so drift hits
  * them alike. Prints req/s, the ratio to bare Express, and wrk's p50/p99.
  *
  *   npm run bench            (at the repository root), or: node bench/express-overhead.ts
+ *   node bench/express-overhead.ts bare propagation   (only these variants; bare is always kept)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { runBench, trackChild } from './bench-process.ts';
-import { VARIANTS, type Variant } from './express-variants.ts';
+import { preloadFor, VARIANTS, type Variant } from './express-variants.ts';
 
 const ROUNDS = 3;
 const WARMUP_S = 2;
 const DURATION_S = 5;
 const CONNECTIONS = 64;
 const TARGET_RATIO = 0.9;
+const PROPAGATION_TARGET_RATIO = 0.95;
+const SAMPLING_RATIO = '0.1';
 const SERVER = fileURLToPath(new URL('./express-server.ts', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./items.lua', import.meta.url));
 
@@ -40,11 +48,44 @@ function haveTaskset(): boolean {
   return spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0;
 }
 
-async function startServer(variant: Variant, pin: boolean): Promise<{ child: ChildProcess; port: number }> {
-  const args = [SERVER, variant];
+/** Accepts OTLP/HTTP exports and drops them: the SDK variants pay for exporting, not for a backend. */
+async function startOtlpSink(): Promise<{ server: Server; url: string; exports: () => number }> {
+  let exports = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      exports++;
+      res.setHeader('content-type', 'application/x-protobuf');
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    server,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    exports: () => exports,
+  };
+}
+
+async function startServer(
+  variant: Variant,
+  pin: boolean,
+  otlpUrl: string,
+): Promise<{ child: ChildProcess; port: number }> {
+  const args = [...preloadFor(variant), SERVER, variant];
+  const env = {
+    ...process.env,
+    OTEL_SERVICE_NAME: `bench-${variant}`,
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: SAMPLING_RATIO,
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+  };
+  const options = { stdio: ['pipe', 'pipe', 'inherit'] as ['pipe', 'pipe', 'inherit'], env };
   const child = pin
-    ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
-    : spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    ? spawn('taskset', ['-c', '0', process.execPath, ...args], options)
+    : spawn(process.execPath, args, options);
   trackChild(child);
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${variant} server exited (${code}) before listening`)));
@@ -99,7 +140,22 @@ function median<T>(values: readonly T[], key: (v: T) => number): T {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+/** The variants named on the command line (bare always included, report order kept), or all. */
+function selectedVariants(names: readonly string[]): readonly Variant[] | undefined {
+  if (names.length === 0) return VARIANTS;
+  const unknown = names.filter((n) => !(VARIANTS as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    console.error(
+      `express-overhead: unknown variant ${JSON.stringify(unknown[0]!.slice(0, 40))}; one of ${VARIANTS.join(', ')}`,
+    );
+    return undefined;
+  }
+  return VARIANTS.filter((v) => v === 'bare' || names.includes(v));
+}
+
 async function main(): Promise<number> {
+  const variants = selectedVariants(process.argv.slice(2));
+  if (variants === undefined) return 2;
   if (!haveWrk()) {
     console.error(
       'express-overhead: wrk is not installed. It comes from Debian: apt-get install wrk. Skipping this benchmark.',
@@ -108,16 +164,17 @@ async function main(): Promise<number> {
   }
   const pin = haveTaskset();
   const servers = new Map<Variant, { child: ChildProcess; port: number }>();
+  const sink = await startOtlpSink();
   try {
-    for (const variant of VARIANTS) {
-      const server = await startServer(variant, pin);
+    for (const variant of variants) {
+      const server = await startServer(variant, pin, sink.url);
       servers.set(variant, server);
       wrk(server.port, WARMUP_S, pin);
     }
-    const results = new Map<Variant, WrkResult[]>(VARIANTS.map((v) => [v, []]));
+    const results = new Map<Variant, WrkResult[]>(variants.map((v) => [v, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (let i = 0; i < VARIANTS.length; i++) {
-        const variant = VARIANTS[(round + i) % VARIANTS.length]!;
+      for (let i = 0; i < variants.length; i++) {
+        const variant = variants[(round + i) % variants.length]!;
         results.get(variant)!.push(wrk(servers.get(variant)!.port, DURATION_S, pin));
         await sleep(200);
       }
@@ -133,7 +190,7 @@ async function main(): Promise<number> {
       '| variant | req/s | ratio to bare | p50 ms | p99 ms | errors |',
       '|---|---:|---:|---:|---:|---:|',
     ];
-    for (const variant of VARIANTS) {
+    for (const variant of variants) {
       const all = results.get(variant)!;
       const r = median(all, (x) => x.rps);
       const errors = all.reduce((a, x) => a + x.errors, 0);
@@ -141,20 +198,40 @@ async function main(): Promise<number> {
         `| ${variant} | ${Math.round(r.rps)} | ${(r.rps / bare).toFixed(2)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${errors} |`,
       );
     }
-    const ratio = median(results.get('readykit')!, (x) => x.rps).rps / bare;
-    lines.push(
-      '',
-      `target readykit >= ${TARGET_RATIO.toFixed(2)} of bare Express: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'} (${ratio.toFixed(2)})`,
-      `for comparison, one empty middleware: ${(median(results.get('empty-middleware')!, (x) => x.rps).rps / bare).toFixed(2)} of bare Express`,
-      '',
-      'Reproduce: npm run bench   (at the repo root), or node bench/express-overhead.ts',
-    );
+    const ratioOf = (variant: Variant) => median(results.get(variant)!, (x) => x.rps).rps / bare;
+    const verdict = (ratio: number, target: number) =>
+      `${ratio >= target ? 'met' : 'NOT met'} (${ratio.toFixed(2)})`;
+    const has = (variant: Variant) => variants.includes(variant);
+    lines.push('');
+    if (has('propagation')) {
+      lines.push(
+        `target propagation >= ${PROPAGATION_TARGET_RATIO.toFixed(2)} of bare Express: ${verdict(ratioOf('propagation'), PROPAGATION_TARGET_RATIO)}`,
+      );
+    }
+    if (has('readykit')) {
+      lines.push(
+        `target readykit >= ${TARGET_RATIO.toFixed(2)} of bare Express: ${verdict(ratioOf('readykit'), TARGET_RATIO)}`,
+      );
+    }
+    if (has('empty-middleware')) {
+      lines.push(
+        `for comparison, one empty middleware: ${ratioOf('empty-middleware').toFixed(2)} of bare Express`,
+      );
+    }
+    if (has('readykit-otel-sdk') && has('otel-sdk')) {
+      lines.push(
+        `full SDK, ${Number(SAMPLING_RATIO) * 100} % sampled, OTLP export: readykit ${ratioOf('readykit-otel-sdk').toFixed(2)}, ` +
+          `plain sdk-node ${ratioOf('otel-sdk').toFixed(2)} of bare Express (${sink.exports()} OTLP exports received)`,
+      );
+    }
+    lines.push('', 'Reproduce: npm run bench   (at the repo root), or node bench/express-overhead.ts');
     console.log(lines.join('\n'));
     const failed = [...results.values()].flat().some((r) => r.errors > 0);
     if (failed) console.error('error: some requests failed (see the errors column)');
     return failed ? 1 : 0;
   } finally {
     for (const { child } of servers.values()) await stopServer(child);
+    sink.server.close();
   }
 }
 

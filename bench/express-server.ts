@@ -4,7 +4,7 @@
  * the anchors measured for this project (`GET /api/items/:id`). Writes `port <n>` once
  * listening; exits when its stdin closes, so it never outlives the bench.
  */
-import { readykit } from '@readykit/express';
+import { readykit, Tracing } from '@readykit/express';
 import express, { type RequestHandler } from 'express';
 import promBundle from 'express-prom-bundle';
 import { VARIANTS, type Variant } from './express-variants.ts';
@@ -16,9 +16,18 @@ function middlewareFor(variant: Variant): RequestHandler | undefined {
     case 'empty-middleware':
       // The floor for any middleware: what Express itself charges for one more layer.
       return (_req, _res, next) => next();
+    case 'propagation': {
+      // Trace, request-id and deadline propagation alone, as @readykit/tracing runs it in the kit.
+      const tracing = new Tracing();
+      return (req, res, next) => tracing.handle(req, res, next);
+    }
     case 'readykit':
+    case 'readykit-otel-sdk':
       // What the README tells users to add; signals are left to the bench that spawned us.
       return readykit({ shutdown: { signals: [], exit: false } });
+    case 'otel-sdk':
+      // Instrumented by the SDK preloaded with --import; no middleware of its own.
+      return undefined;
     case 'express-prom-bundle':
       // The configuration the anchors used: method, path and status labels.
       return promBundle({ includeMethod: true, includePath: true, includeStatusCode: true });

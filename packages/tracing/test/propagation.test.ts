@@ -3,6 +3,7 @@ import { get } from 'node:http';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, trace } from '@opentelemetry/api';
+import { request as undiciRequest } from 'undici';
 import { getRequestContext, outgoingHeaders, TracingErrorCodes } from '../src/index.ts';
 import { getJson, serveRecorder, serveTraced } from './support.ts';
 
@@ -277,5 +278,33 @@ test("the request's signal aborts with RK_ERR_CLIENT_CLOSED when the client goes
     assert.equal(reason?.code, TracingErrorCodes.CLIENT_CLOSED);
   } finally {
     await server.close();
+  }
+});
+
+test('undici from npm (request API) gets the same headers and the same deadline abort', async () => {
+  const server = await serveTraced({}, async () => {
+    const ok = await undiciRequest(downstream.url);
+    await ok.body.text();
+    return null;
+  });
+  const expired = await serveTraced({}, async () => {
+    const error = await undiciRequest(downstream.url).then(
+      () => null,
+      (e: { code?: string }) => e.code,
+    );
+    return error;
+  });
+  try {
+    downstream.seen.length = 0;
+    await getJson(server.url, { traceparent: `00-${TRACE}-${PARENT}-01`, 'x-request-id': 'npm-undici' });
+    assert.equal(downstream.seen.length, 1);
+    assert.match(String(downstream.seen[0]?.traceparent), new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
+    assert.equal(downstream.seen[0]?.['x-request-id'], 'npm-undici');
+    const { body } = await getJson(expired.url, { 'x-readykit-timeout-ms': '1' });
+    assert.equal(body, TracingErrorCodes.DEADLINE_EXCEEDED);
+    assert.equal(downstream.seen.length, 1, 'the expired call never reached the downstream');
+  } finally {
+    await server.close();
+    await expired.close();
   }
 });
