@@ -34,9 +34,8 @@ const MAX_SHOWN = 40;
  *   `none` means "no automatically configured propagator".
  * - `jaeger`, `xray` and `ottrace` are valid OpenTelemetry names that readykit does not
  *   implement: ignored, `not supported by readykit`.
- * - Names are case-sensitive: the spec lists them in lowercase. (Its general rule says enum
- *   values SHOULD be read case-insensitively; readykit does not, but `B3` is reported with a
- *   reason that names the fix rather than as unknown.)
+ * - Names are read case-insensitively, as the spec's general rule for enum values asks
+ *   (`B3` is `b3`).
  * - Anything else is ignored as `unknown propagator`.
  *
  * Never throws. The reasons are fixed texts and each ignored `value` is cleaned of control
@@ -61,13 +60,12 @@ export function parsePropagators(value: string): PropagatorSelection {
     const entry = raw.trim();
     if (entry === '') continue;
     entries++;
-    if (entry === 'none') none = true;
-    else if (SUPPORTED.has(entry)) {
-      if (!names.includes(entry as PropagatorName)) names.push(entry as PropagatorName);
-    } else if (UNSUPPORTED.has(entry)) ignore(entry, 'not supported by readykit');
-    else if (SUPPORTED.has(entry.toLowerCase()) || UNSUPPORTED.has(entry.toLowerCase())) {
-      ignore(entry, 'propagator names are lowercase');
-    } else ignore(entry, 'unknown propagator');
+    const name = entry.toLowerCase();
+    if (name === 'none') none = true;
+    else if (SUPPORTED.has(name)) {
+      if (!names.includes(name as PropagatorName)) names.push(name as PropagatorName);
+    } else if (UNSUPPORTED.has(name)) ignore(entry, 'not supported by readykit');
+    else ignore(entry, 'unknown propagator');
   }
 
   if (entries === 0) return { names: [...DEFAULT_PROPAGATORS], ignored };

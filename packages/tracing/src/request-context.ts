@@ -80,8 +80,7 @@ export class RequestContext {
 
   /** Milliseconds left before the deadline; 0 once it has passed. */
   remainingMs(): number {
-    const left = this.#endsAt - performance.now();
-    return left > 0 ? left : 0;
+    return Math.max(0, this.#endsAt - performance.now());
   }
 
   /**

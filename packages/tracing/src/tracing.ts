@@ -134,7 +134,7 @@ export class Tracing {
       if (grpc !== undefined && (budget === undefined || grpc < budget)) budget = grpc;
     }
     if (budget === undefined) return settings.defaultBudget;
-    return budget > settings.maxBudget ? settings.maxBudget : budget;
+    return Math.min(budget, settings.maxBudget);
   }
 
   /** Releases the diagnostics-channel subscriptions and the context manager readykit registered. */

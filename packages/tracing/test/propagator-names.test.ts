@@ -13,8 +13,7 @@ const KNOWN: PropagatorName[] = ['tracecontext', 'baggage', 'b3', 'b3multi'];
 const UNSUPPORTED = 'not supported by readykit';
 const UNKNOWN = 'unknown propagator';
 const NONE = 'ignored because "none" is also set';
-const LOWERCASE = 'propagator names are lowercase';
-const REASONS = [UNSUPPORTED, UNKNOWN, NONE, LOWERCASE];
+const REASONS = [UNSUPPORTED, UNKNOWN, NONE];
 
 test('selects known names in order, trimmed, each once', () => {
   assert.deepEqual(parsePropagators('tracecontext,baggage'), {
@@ -70,20 +69,16 @@ test('OpenTelemetry names readykit does not implement are ignored as unsupported
   });
 });
 
-test('anything else is an unknown propagator; names are case-sensitive', () => {
+test('anything else is an unknown propagator; names are case-insensitive, as the OTel spec asks', () => {
   assert.deepEqual(parsePropagators('b3,zipkin,b3'), {
     names: ['b3'],
     ignored: [{ value: 'zipkin', reason: UNKNOWN }],
   });
-  assert.deepEqual(parsePropagators('B3,TraceContext,XRAY,None'), {
-    names: [],
-    ignored: [
-      { value: 'B3', reason: LOWERCASE },
-      { value: 'TraceContext', reason: LOWERCASE },
-      { value: 'XRAY', reason: LOWERCASE },
-      { value: 'None', reason: UNKNOWN },
-    ],
+  assert.deepEqual(parsePropagators('B3,TraceContext,XRAY,B3Multi'), {
+    names: ['b3', 'tracecontext', 'b3multi'],
+    ignored: [{ value: 'XRAY', reason: UNSUPPORTED }],
   });
+  assert.deepEqual(parsePropagators('B3,None').names, []);
   assert.deepEqual(parsePropagators('foo,foo').ignored, [{ value: 'foo', reason: UNKNOWN }], 'reported once');
   assert.deepEqual(parsePropagators('b3 multi').ignored, [{ value: 'b3 multi', reason: UNKNOWN }]);
 });
