@@ -1,6 +1,12 @@
 export type { B3Context } from './b3.ts';
 export { RequestAbortedError, type TracingErrorCode, TracingErrorCodes } from './errors.ts';
-export { type CorrelatedConsole, correlatedConsole, type LogFields, logFields } from './log-fields.ts';
+export {
+  type CorrelatedConsole,
+  correlatedConsole,
+  type LogFields,
+  logFields,
+  logFieldsOf,
+} from './log-fields.ts';
 export { downstreamBudget, outgoingHeaders } from './outgoing-headers.ts';
 export type { PropagatorName } from './propagator-names.ts';
 export { getRequestContext, RequestContext, requestContextOf } from './request-context.ts';

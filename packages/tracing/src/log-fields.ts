@@ -10,11 +10,14 @@ export interface LogFields {
 
 /**
  * The current request's ids under OpenTelemetry's log-correlation field names, or `{}` outside
- * a request. `pino({ mixin: logFields })` adds them to every line.
+ * a request. `pino({ mixin: logFields })` adds them to every line (pino's arguments are ignored).
  */
-export function logFields(
-  requestContext: RequestContext | undefined = getRequestContext(),
-): LogFields | Record<string, never> {
+export function logFields(): LogFields | Record<string, never> {
+  return logFieldsOf(getRequestContext());
+}
+
+/** `logFields()` for a given request context, e.g. `requestContextOf(req)` outside the request's async tree. */
+export function logFieldsOf(requestContext: RequestContext | undefined): LogFields | Record<string, never> {
   if (requestContext === undefined) return {};
   return {
     trace_id: requestContext.traceId,

@@ -4,7 +4,8 @@ import { type Context, context, createContextKey } from '@opentelemetry/api';
 import { RequestAbortedError, TracingErrorCodes } from './errors.ts';
 import type { TracingSettings } from './tracing-options.ts';
 
-const CONTEXT_KEY = createContextKey('readykit.request-context');
+/** @internal */
+export const CONTEXT_KEY = createContextKey('readykit.request-context');
 const ON_REQUEST = Symbol('readykit.request-context');
 
 /**
@@ -12,10 +13,6 @@ const ON_REQUEST = Symbol('readykit.request-context');
  * Reachable anywhere in the request's async call tree with `getRequestContext()`.
  */
 export class RequestContext {
-  /** 32 lowercase hex digits: the trace this request belongs to (continued or started here). */
-  readonly traceId: string;
-  /** 16 lowercase hex digits: this service's span for the request; outgoing calls are its children. */
-  readonly spanId: string;
   /** The caller's span id, when the request carried one. */
   readonly parentSpanId: string | undefined;
   /** Whether the trace is sampled: the flag propagated downstream. */
@@ -30,6 +27,8 @@ export class RequestContext {
   readonly sdkSpan: boolean;
   /** @internal propagation settings of the instance that created this context. */
   readonly settings: TracingSettings;
+  #traceId: string | undefined;
+  #spanId: string | undefined;
   readonly #endsAt: number;
   readonly #res: ServerResponse | undefined;
   #controller: AbortController | undefined;
@@ -37,8 +36,8 @@ export class RequestContext {
   /** @internal built by `Tracing`; use `getRequestContext()`. */
   constructor(
     settings: TracingSettings,
-    traceId: string,
-    spanId: string,
+    traceId: string | undefined,
+    spanId: string | undefined,
     parentSpanId: string | undefined,
     sampled: boolean,
     traceState: string | undefined,
@@ -49,8 +48,8 @@ export class RequestContext {
     res: ServerResponse | undefined,
   ) {
     this.settings = settings;
-    this.traceId = traceId;
-    this.spanId = spanId;
+    this.#traceId = traceId;
+    this.#spanId = spanId;
     this.parentSpanId = parentSpanId;
     this.sampled = sampled;
     this.traceState = traceState;
@@ -59,6 +58,19 @@ export class RequestContext {
     this.sdkSpan = sdkSpan;
     this.#endsAt = performance.now() + budgetMs;
     this.#res = res;
+  }
+
+  /** 32 lowercase hex digits: the trace this request belongs to (continued or started here). */
+  get traceId(): string {
+    // A trace started here gets its id on first use: many requests never need one.
+    this.#traceId ??= this.settings.ids.traceId();
+    return this.#traceId;
+  }
+
+  /** 16 lowercase hex digits: this service's span for the request; outgoing calls are its children. */
+  get spanId(): string {
+    this.#spanId ??= this.settings.ids.spanId();
+    return this.#spanId;
   }
 
   /** The ids and the deadline, for logs and debugging; settings and the signal stay out. */
@@ -132,11 +144,6 @@ function clientClosed(): RequestAbortedError {
  */
 export function getRequestContext(from: Context = context.active()): RequestContext | undefined {
   return from.getValue(CONTEXT_KEY) as RequestContext | undefined;
-}
-
-/** `ctx` with the request context set: what `Tracing` runs the rest of the request in. */
-export function withRequestContext(ctx: Context, requestContext: RequestContext): Context {
-  return ctx.setValue(CONTEXT_KEY, requestContext);
 }
 
 /**

@@ -11,9 +11,11 @@ import { parseB3Multi, parseB3Single } from './b3.ts';
 import { sanitizeBaggage } from './baggage.ts';
 import { acquireContextManager, releaseContextManager } from './context-manager.ts';
 import { parseGrpcTimeout, parseMilliseconds } from './deadline-headers.ts';
+import { type IncomingTraceHeaders, readIncomingHeaders } from './incoming-headers.ts';
 import { subscribeOutgoing, unsubscribeOutgoing } from './outgoing-channels.ts';
-import { RequestContext, recordOnRequest, withRequestContext } from './request-context.ts';
+import { RequestContext, recordOnRequest } from './request-context.ts';
 import { isRequestId, newRequestId } from './request-id.ts';
+import { RequestScope } from './request-scope.ts';
 import { parseTraceparent } from './traceparent.ts';
 import { sanitizeTracestate } from './tracestate.ts';
 import { resolveTracingOptions, type TracingOptions, type TracingSettings } from './tracing-options.ts';
@@ -39,18 +41,16 @@ export class Tracing {
     const requestContext = this.contextFor(req, res, active);
     if (!res.headersSent) res.setHeader(this.settings.requestIdHeader, requestContext.requestId);
     recordOnRequest(req, requestContext);
-    let ctx = withRequestContext(active, requestContext);
     // Without an SDK, OpenTelemetry-aware code (log correlation, libraries reading the active
-    // span) still sees this request's trace through a non-recording span context.
-    if (!requestContext.sdkSpan) ctx = trace.setSpanContext(ctx, spanContextOf(requestContext));
-    context.with(ctx, next);
+    // span) still sees this request's trace through a non-recording span (see RequestScope).
+    context.with(new RequestScope(active, requestContext), next);
   }
 
   /** The request's context from its headers (and the SDK's active span, when one exists). */
   contextFor(req: IncomingMessage, res?: ServerResponse, active: Context = context.active()): RequestContext {
     const settings = this.settings;
-    const headers = req.headers;
-    const incomingId = headers[settings.requestIdHeader];
+    const headers = readIncomingHeaders(req.rawHeaders, settings);
+    const incomingId = headers.requestId;
     const requestId = isRequestId(incomingId) ? incomingId : newRequestId();
     const budget = this.#budget(headers);
     const baggage = settings.baggage ? sanitizeBaggage(headers.baggage) : undefined;
@@ -93,7 +93,8 @@ export class Tracing {
         break;
       }
       if (name === 'b3' || name === 'b3multi') {
-        const parsed = name === 'b3' ? parseB3Single(headers.b3) : parseB3Multi(headers);
+        // B3 multi is five headers and rare: Node's parsed headers object is fine for it.
+        const parsed = name === 'b3' ? parseB3Single(headers.b3) : parseB3Multi(req.headers);
         if (parsed === undefined) continue;
         const decided = parsed.debug || parsed.sampled;
         if (parsed.traceId !== undefined && parsed.spanId !== undefined) {
@@ -107,8 +108,8 @@ export class Tracing {
     }
     return new RequestContext(
       settings,
-      traceId ?? settings.ids.traceId(),
-      settings.ids.spanId(),
+      traceId,
+      undefined,
       parentSpanId,
       sampled ?? true,
       traceState,
@@ -121,16 +122,16 @@ export class Tracing {
   }
 
   /** The smallest budget any trusted header gives, clamped to `deadline.max`; the default when none. */
-  #budget(headers: IncomingHttpHeaders): number {
+  #budget(headers: IncomingTraceHeaders): number {
     const settings = this.settings;
-    let budget = parseMilliseconds(headers[settings.deadlineHeader]);
+    let budget = parseMilliseconds(headers.deadline);
     if (settings.envoy) {
       // Envoy writes 0 for a route without a timeout: that is no budget, not an expired one.
-      const envoy = parseMilliseconds(headers['x-envoy-expected-rq-timeout-ms']);
+      const envoy = parseMilliseconds(headers.envoyTimeout);
       if (envoy !== undefined && envoy > 0 && (budget === undefined || envoy < budget)) budget = envoy;
     }
     if (settings.grpcTimeout) {
-      const grpc = parseGrpcTimeout(headers['grpc-timeout']);
+      const grpc = parseGrpcTimeout(headers.grpcTimeout);
       if (grpc !== undefined && (budget === undefined || grpc < budget)) budget = grpc;
     }
     if (budget === undefined) return settings.defaultBudget;
@@ -144,13 +145,4 @@ export class Tracing {
     if (this.settings.outgoing) unsubscribeOutgoing();
     releaseContextManager();
   }
-}
-
-function spanContextOf(requestContext: RequestContext): SpanContext {
-  return {
-    traceId: requestContext.traceId,
-    spanId: requestContext.spanId,
-    traceFlags: requestContext.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-    isRemote: false,
-  };
 }

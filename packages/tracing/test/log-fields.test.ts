@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { pino } from 'pino';
 import { correlatedConsole, logFields } from '../src/index.ts';
 import { getJson, serveTraced } from './support.ts';
 
@@ -39,6 +41,36 @@ test('logFields and correlatedConsole carry the request ids inside a request and
     logger.warn('outside');
     assert.deepEqual(lines, [['warn', 'outside']]);
     assert.deepEqual(logFields(), {});
+  } finally {
+    await server.close();
+  }
+});
+
+test('pino({ mixin: logFields }) puts the ids on every line logged during a request', async () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const log = pino({ mixin: logFields }, sink);
+  const server = await serveTraced({ env: {} }, async () => {
+    log.info({ order: 7 }, 'placed');
+    return null;
+  });
+  try {
+    await getJson(server.url, { traceparent: `00-${TRACE}-00f067aa0ba902b7-01`, 'x-request-id': 'pino-1' });
+    log.info('outside');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(lines.length, 2);
+    assert.equal(lines[0]?.trace_id, TRACE);
+    assert.equal(lines[0]?.request_id, 'pino-1');
+    assert.equal(lines[0]?.trace_flags, '01');
+    assert.equal(lines[0]?.order, 7);
+    assert.equal(lines[0]?.msg, 'placed');
+    assert.equal(lines[1]?.trace_id, undefined);
+    assert.equal(lines[1]?.msg, 'outside');
   } finally {
     await server.close();
   }

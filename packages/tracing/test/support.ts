@@ -4,9 +4,12 @@ import { Tracing, type TracingOptions } from '../src/index.ts';
 
 export { type Served, serve };
 
-/** A request as `Tracing.contextFor` sees it: only the headers matter. */
+/** A request as `Tracing.contextFor` sees it: only the headers matter, raw and parsed. */
 export function fakeRequest(headers: IncomingHttpHeaders): IncomingMessage {
-  return { headers } as IncomingMessage;
+  const rawHeaders = Object.entries(headers).flatMap(([name, value]) =>
+    Array.isArray(value) ? value.flatMap((v) => [name, v]) : value === undefined ? [] : [name, value],
+  );
+  return { headers, rawHeaders } as IncomingMessage;
 }
 
 /** A downstream that records the headers of every request it gets; `hang` keeps it from answering. */
