@@ -17,6 +17,7 @@ const readmes = [
   'packages/health/README.md',
   'packages/express/README.md',
   'packages/metrics/README.md',
+  'packages/tracing/README.md',
 ];
 const scratch = fileURLToPath(new URL('../.readme-tmp/', import.meta.url));
 const preload = fileURLToPath(new URL('../support/print-port.mjs', import.meta.url));

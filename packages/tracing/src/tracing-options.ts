@@ -67,8 +67,10 @@ export interface TracingSettings {
   readonly ids: RandomIds;
 }
 
-const OPTION_KEYS = ['propagators', 'requestIdHeader', 'deadline', 'outgoing', 'env', 'warn'];
-const DEADLINE_KEYS = ['header', 'default', 'max', 'margin', 'grpcTimeout', 'envoy'];
+/** @internal every option key, for the README check. */
+export const OPTION_KEYS = ['propagators', 'requestIdHeader', 'deadline', 'outgoing', 'env', 'warn'];
+/** @internal */
+export const DEADLINE_KEYS = ['header', 'default', 'max', 'margin', 'grpcTimeout', 'envoy'];
 const PROPAGATORS: readonly PropagatorName[] = ['tracecontext', 'baggage', 'b3', 'b3multi'];
 const DEFAULT_PROPAGATORS: readonly PropagatorName[] = ['tracecontext', 'baggage'];
 // An HTTP field name (RFC 9110 token), lowercase because Node lowercases incoming names.
