@@ -1,3 +1,4 @@
+import { isOws, skipOws, trimOwsEnd } from './field-value.ts';
 import { isLowerHexId } from './trace-ids.ts';
 
 /**
@@ -30,10 +31,8 @@ const TRACE_ID_PADDING = '0000000000000000';
  */
 export function parseB3Single(value: string | string[] | undefined): B3Context | undefined {
   if (typeof value !== 'string') return undefined;
-  let start = 0;
-  let end = value.length;
-  while (start < end && isOws(value.charCodeAt(start))) start++;
-  while (end > start && isOws(value.charCodeAt(end - 1))) end--;
+  const end = trimOwsEnd(value, 0, value.length);
+  const start = skipOws(value, 0, end);
   const length = end - start;
   if (length === 1) {
     const sampling = samplingState(value.charCodeAt(start));
@@ -205,13 +204,6 @@ function trimmedString(raw: string | string[] | undefined): string | undefined {
   // Node already trims field values; only a hand-built headers object pays for the copy.
   const length = raw.length;
   if (length === 0 || (!isOws(raw.charCodeAt(0)) && !isOws(raw.charCodeAt(length - 1)))) return raw;
-  let start = 0;
-  let end = length;
-  while (start < end && isOws(raw.charCodeAt(start))) start++;
-  while (end > start && isOws(raw.charCodeAt(end - 1))) end--;
-  return raw.slice(start, end);
-}
-
-function isOws(c: number): boolean {
-  return c === 0x20 || c === 0x09;
+  const end = trimOwsEnd(raw, 0, length);
+  return raw.slice(skipOws(raw, 0, end), end);
 }

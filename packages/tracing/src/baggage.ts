@@ -1,3 +1,5 @@
+import { skipOws, trimOwsEnd } from './field-value.ts';
+
 // W3C Baggage limits a platform must be able to propagate; beyond them the header is dropped.
 const MAX_MEMBERS = 64;
 const MAX_BYTES = 8192;
@@ -17,8 +19,7 @@ const MAX_BYTES = 8192;
 export function sanitizeBaggage(value: string | string[] | undefined): string | undefined {
   const header = typeof value === 'string' ? value : joinLines(value);
   if (header === undefined || header.length > MAX_BYTES) return undefined;
-  let end = header.length;
-  while (end > 0 && isOws(header.charCodeAt(end - 1))) end--;
+  const end = trimOwsEnd(header, 0, header.length);
   let at = skipOws(header, 0, end);
   if (at === end) return undefined;
 
@@ -74,11 +75,6 @@ function joinLines(value: unknown): string | undefined {
   return value.join(',');
 }
 
-function skipOws(s: string, at: number, end: number): number {
-  while (at < end && isOws(s.charCodeAt(at))) at++;
-  return at;
-}
-
 /** %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E: visible ASCII except `"` `,` `;` `\`. */
 function isBaggageOctet(c: number): boolean {
   return c >= 0x21 && c <= 0x7e && c !== 0x22 && c !== 0x2c && c !== 0x3b && c !== 0x5c;
@@ -111,8 +107,4 @@ function isTchar(c: number): boolean {
 
 function isHexDigit(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-}
-
-function isOws(c: number): boolean {
-  return c === 0x20 || c === 0x09;
 }

@@ -1,3 +1,5 @@
+import { skipOws, trimOwsEnd } from './field-value.ts';
+
 // gRPC over HTTP/2: TimeoutValue is at most 8 ASCII digits.
 const GRPC_MAX_VALUE = 99_999_999;
 // 15 digits stay below 2 ** 53, so every value parses to the exact integer.
@@ -18,10 +20,8 @@ const MS_PER_HOUR = 3_600_000;
  */
 export function parseGrpcTimeout(value: string | string[] | undefined): number | undefined {
   if (typeof value !== 'string') return undefined;
-  let start = 0;
-  let end = value.length;
-  while (start < end && isOws(value.charCodeAt(start))) start++;
-  while (end > start && isOws(value.charCodeAt(end - 1))) end--;
+  const end = trimOwsEnd(value, 0, value.length);
+  const start = skipOws(value, 0, end);
   const digits = end - 1 - start;
   if (digits < 1 || digits > 8) return undefined;
   const amount = digitsValue(value, start, end - 1);
@@ -51,10 +51,8 @@ export function parseGrpcTimeout(value: string | string[] | undefined): number |
  */
 export function parseMilliseconds(value: string | string[] | undefined): number | undefined {
   if (typeof value !== 'string') return undefined;
-  let start = 0;
-  let end = value.length;
-  while (start < end && isOws(value.charCodeAt(start))) start++;
-  while (end > start && isOws(value.charCodeAt(end - 1))) end--;
+  const end = trimOwsEnd(value, 0, value.length);
+  const start = skipOws(value, 0, end);
   if (end === start || end - start > MAX_MILLISECONDS_DIGITS) return undefined;
   const ms = digitsValue(value, start, end);
   return ms < 0 ? undefined : ms;
@@ -112,8 +110,4 @@ function digitsValue(s: string, start: number, end: number): number {
     n = n * 10 + d;
   }
   return n;
-}
-
-function isOws(c: number): boolean {
-  return c === 0x20 || c === 0x09;
 }

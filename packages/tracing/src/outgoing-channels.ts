@@ -46,19 +46,8 @@ function onUndiciCreate(message: unknown): void {
   if (requestContext === undefined || !requestContext.settings.outgoing) return;
   const request = (message as { request: UndiciRequest }).request;
   writeOutgoingHeaders(requestContext, undiciTarget(request));
-  const abort = (reason: unknown) => abortUndici(request, reason as Error);
-  if (downstreamBudget(requestContext) === 0) {
-    abort(deadlineExceeded());
-    return;
-  }
-  const signal = requestContext.signal;
-  if (signal.aborted) {
-    abort(signal.reason);
-    return;
-  }
-  const onAbort = () => abort(signal.reason);
-  signal.addEventListener('abort', onAbort);
-  request[DETACH] = () => signal.removeEventListener('abort', onAbort);
+  const detach = tieToDeadline(requestContext, (reason) => abortUndici(request, reason));
+  if (detach !== undefined) request[DETACH] = detach;
 }
 
 function onUndiciEnd(message: unknown): void {
@@ -97,22 +86,31 @@ function onHttpCreated(message: unknown): void {
   const request = (message as { request: ClientRequest }).request;
   // Headers given as an array are already serialised: outgoingHeaders() is the way there.
   if (!request.headersSent) writeOutgoingHeaders(requestContext, httpTarget(request));
-  tieHttpToDeadline(request, requestContext);
+  const detach = tieToDeadline(requestContext, (reason) => request.destroy(reason));
+  if (detach !== undefined) request.once('close', detach);
 }
 
-function tieHttpToDeadline(request: ClientRequest, requestContext: RequestContext): void {
+/**
+ * Aborts an outgoing call now when the request's budget leaves nothing to send downstream, else
+ * when the request's signal fires (deadline, client gone). Returns what unhooks it once the call
+ * is over, or `undefined` when it was aborted already.
+ */
+function tieToDeadline(
+  requestContext: RequestContext,
+  abort: (reason: Error) => void,
+): (() => void) | undefined {
   if (downstreamBudget(requestContext) === 0) {
-    request.destroy(deadlineExceeded());
-    return;
+    abort(deadlineExceeded());
+    return undefined;
   }
   const signal = requestContext.signal;
   if (signal.aborted) {
-    request.destroy(signal.reason as Error);
-    return;
+    abort(signal.reason as Error);
+    return undefined;
   }
-  const onAbort = () => request.destroy(signal.reason as Error);
+  const onAbort = () => abort(signal.reason as Error);
   signal.addEventListener('abort', onAbort);
-  request.once('close', () => signal.removeEventListener('abort', onAbort));
+  return () => signal.removeEventListener('abort', onAbort);
 }
 
 function httpTarget(request: ClientRequest): HeaderTarget {

@@ -18,7 +18,14 @@ export interface PropagatorSelection {
 /** The OpenTelemetry default, used when `OTEL_PROPAGATORS` is unset or empty. */
 export const DEFAULT_PROPAGATORS: readonly PropagatorName[] = Object.freeze(['tracecontext', 'baggage']);
 
-const SUPPORTED: ReadonlySet<string> = new Set<PropagatorName>(['tracecontext', 'baggage', 'b3', 'b3multi']);
+/** Every propagator readykit implements. */
+export const PROPAGATOR_NAMES: readonly PropagatorName[] = Object.freeze([
+  'tracecontext',
+  'baggage',
+  'b3',
+  'b3multi',
+]);
+const SUPPORTED: ReadonlySet<string> = new Set<string>(PROPAGATOR_NAMES);
 // Names the OpenTelemetry spec defines that readykit does not implement.
 const UNSUPPORTED: ReadonlySet<string> = new Set(['jaeger', 'xray', 'ottrace']);
 const MAX_SHOWN = 40;

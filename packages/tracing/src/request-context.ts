@@ -108,23 +108,19 @@ export class RequestContext {
     // Every outgoing call listens on it; a busy handler must not trip the listener-leak warning.
     setMaxListeners(0, controller.signal);
     const left = this.remainingMs();
+    const res = this.#res;
     if (left === 0) {
       controller.abort(deadlineExceeded());
-      return controller.signal;
-    }
-    const timer = setTimeout(() => controller.abort(deadlineExceeded()), Math.ceil(left));
-    timer.unref();
-    const res = this.#res;
-    if (res !== undefined) {
-      if (res.writableFinished || res.destroyed) {
-        if (!res.writableFinished) controller.abort(clientClosed());
+    } else if (res !== undefined && (res.writableFinished || res.destroyed)) {
+      // Asked for after the response ended: nothing left to wait for.
+      if (!res.writableFinished) controller.abort(clientClosed());
+    } else {
+      const timer = setTimeout(() => controller.abort(deadlineExceeded()), Math.ceil(left));
+      timer.unref();
+      res?.once('close', () => {
         clearTimeout(timer);
-      } else {
-        res.once('close', () => {
-          clearTimeout(timer);
-          if (!res.writableFinished && !controller.signal.aborted) controller.abort(clientClosed());
-        });
-      }
+        if (!res.writableFinished && !controller.signal.aborted) controller.abort(clientClosed());
+      });
     }
     return controller.signal;
   }

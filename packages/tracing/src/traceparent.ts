@@ -1,3 +1,4 @@
+import { skipOws, trimOwsEnd } from './field-value.ts';
 import { isLowerHexId } from './trace-ids.ts';
 
 /** The fields of a W3C `traceparent` header (Trace Context level 1). */
@@ -28,10 +29,8 @@ const DASH = 0x2d;
  */
 export function parseTraceparent(value: string | string[] | undefined): Traceparent | undefined {
   if (typeof value !== 'string') return undefined;
-  let start = 0;
-  let end = value.length;
-  while (start < end && isOws(value.charCodeAt(start))) start++;
-  while (end > start && isOws(value.charCodeAt(end - 1))) end--;
+  const end = trimOwsEnd(value, 0, value.length);
+  const start = skipOws(value, 0, end);
   const length = end - start;
   if (length < VERSION_00_LENGTH) return undefined;
 
@@ -94,8 +93,4 @@ function isFutureFields(s: string, start: number, end: number): boolean {
     if (c < 0x21 || c > 0x7e || c === 0x2c) return false;
   }
   return true;
-}
-
-function isOws(c: number): boolean {
-  return c === 0x20 || c === 0x09;
 }

@@ -1,3 +1,5 @@
+import { skipOws, trimOwsEnd } from './field-value.ts';
+
 // W3C Trace Context level 1 limits: 32 list members, 512 characters a vendor must carry.
 const MAX_MEMBERS = 32;
 const MAX_LENGTH = 512;
@@ -31,10 +33,8 @@ export function sanitizeTracestate(value: string | string[] | undefined): string
   while (at <= header.length) {
     let next = header.indexOf(',', at);
     if (next === -1) next = header.length;
-    let start = at;
-    let end = next;
-    while (start < end && isOws(header.charCodeAt(start))) start++;
-    while (end > start && isOws(header.charCodeAt(end - 1))) end--;
+    const end = trimOwsEnd(header, at, next);
+    const start = skipOws(header, at, end);
     if (start < end) {
       if (members === MAX_MEMBERS) return undefined;
       const equals = keyEnd(header, start, end);
@@ -115,8 +115,4 @@ function isLcAlpha(c: number): boolean {
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
-}
-
-function isOws(c: number): boolean {
-  return c === 0x20 || c === 0x09;
 }

@@ -7,7 +7,12 @@ import {
   plainObject,
   positiveMs,
 } from '@readykit/health/validate';
-import { type PropagatorName, parsePropagators } from './propagator-names.ts';
+import {
+  DEFAULT_PROPAGATORS,
+  PROPAGATOR_NAMES,
+  type PropagatorName,
+  parsePropagators,
+} from './propagator-names.ts';
 import { RandomIds } from './trace-ids.ts';
 
 export interface DeadlineOptions {
@@ -71,8 +76,6 @@ export interface TracingSettings {
 export const OPTION_KEYS = ['propagators', 'requestIdHeader', 'deadline', 'outgoing', 'env', 'warn'];
 /** @internal */
 export const DEADLINE_KEYS = ['header', 'default', 'max', 'margin', 'grpcTimeout', 'envoy'];
-const PROPAGATORS: readonly PropagatorName[] = ['tracecontext', 'baggage', 'b3', 'b3multi'];
-const DEFAULT_PROPAGATORS: readonly PropagatorName[] = ['tracecontext', 'baggage'];
 // An HTTP field name (RFC 9110 token), lowercase because Node lowercases incoming names.
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 
@@ -120,14 +123,15 @@ function resolvePropagators(
   if (value !== undefined) {
     if (!Array.isArray(value)) throw invalidOption('propagators', 'an array of propagator names', value);
     for (const name of value) {
-      if (!PROPAGATORS.includes(name)) {
-        throw invalidOption('propagators', `names among ${PROPAGATORS.join(', ')}`, name);
+      if (!PROPAGATOR_NAMES.includes(name)) {
+        throw invalidOption('propagators', `names among ${PROPAGATOR_NAMES.join(', ')}`, name);
       }
     }
     return Object.freeze([...new Set(value as PropagatorName[])]);
   }
   const fromEnv = env.OTEL_PROPAGATORS;
-  if (typeof fromEnv !== 'string' || fromEnv.trim() === '') return DEFAULT_PROPAGATORS;
+  // parsePropagators reads an empty value as unset, as the OpenTelemetry spec asks.
+  if (typeof fromEnv !== 'string') return DEFAULT_PROPAGATORS;
   const { names, ignored } = parsePropagators(fromEnv);
   for (const { value: name, reason } of ignored) warn(`OTEL_PROPAGATORS: ignoring ${name}: ${reason}`);
   return Object.freeze(names);
