@@ -45,10 +45,10 @@ test('SIGTERM under keep-alive load: 503 at once, liveness 200, nothing fails, e
   // when the server stops accepting, so their completion is exercised too.
   const svc = await startService({ WARMUP_MS: '100', SHUTDOWN_DELAY_MS: String(delay), LATENCY_MS: '400' });
   const agent = new Agent({ connections: 8, keepAliveTimeout: 4000, pipelining: 1 });
+  let stopSending = false;
   try {
     while ((await fetch(`${svc.url}/readyz`)).status !== 200) await sleep(20);
 
-    let stopSending = false;
     const failures: string[] = [];
     let completed = 0;
     let closedByServer = 0;
@@ -61,7 +61,10 @@ test('SIGTERM under keep-alive load: 503 at once, liveness 200, nothing fails, e
           if (res.headers.connection === 'close') closedByServer++;
           completed++;
         } catch (error) {
+          // One failure fails the test; a worker that kept going would spin on a dead socket
+          // through microtasks alone, starving the timers that would end the test.
           failures.push(String(error));
+          return;
         }
       }
     };
@@ -86,7 +89,7 @@ test('SIGTERM under keep-alive load: 503 at once, liveness 200, nothing fails, e
     await Promise.all(workers);
 
     const { code, at } = await svc.exited;
-    assert.deepEqual(failures, [], 'no request failed');
+    assert.deepEqual(failures, [], `no request failed; service output:\n${svc.output.join('\n')}`);
     assert.ok(completed > 20, `completed ${completed}`);
     const inflightAtClose = Number(
       /stopped accepting; (\d+) request\(s\) in flight/.exec(svc.output.join('\n'))?.[1],
@@ -107,9 +110,12 @@ test('SIGTERM under keep-alive load: 503 at once, liveness 200, nothing fails, e
     const log = svc.output.join('\n');
     for (const phase of ['delay', 'close', 'drain', 'hooks', 'done'])
       assert.match(log, new RegExp(`shutdown ${phase} `));
+  } catch (error) {
+    throw new Error(`${String(error)}\nservice output:\n${svc.output.join('\n')}`, { cause: error });
   } finally {
+    stopSending = true;
     svc.kill('SIGKILL');
-    await agent.close();
+    await agent.destroy();
   }
 });
 

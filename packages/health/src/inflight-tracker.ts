@@ -90,13 +90,18 @@ export class InflightTracker {
     if (this.#draining.has(res)) return;
     if (!res.headersSent) res.setHeader('Connection', 'close');
     this.#draining.add(res);
-    res.once('close', () => this.#finished(res));
+    const socket = res.socket as HttpSocket | null;
+    res.once('close', () => this.#finished(res, socket));
   }
 
-  #finished(res: ServerResponse): void {
+  #finished(res: ServerResponse, socket: HttpSocket | null): void {
     this.#draining.delete(res);
-    // The socket this response used may be idle now: close it before a client reuses it.
-    for (const server of this.#servers) server.closeIdleConnections();
+    // The socket this response used may be idle now (its response began before draining, with
+    // keep-alive): close it before its client reuses it. Only this one: closing every idle
+    // connection here would reset other clients' pooled sockets mid-delay, at moments they
+    // cannot foresee; those get `Connection: close` on their next request, and server.close()
+    // closes the rest when the server stops accepting.
+    if (socket !== null && !socket.destroyed && socket._httpMessage == null) socket.destroy();
     if (this.#draining.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 }
