@@ -98,6 +98,33 @@ test('idle keep-alive sockets are closed when the server stops accepting', async
   await health.close();
 });
 
+test("during the delay, a response that finishes does not close other clients' idle pooled sockets", async () => {
+  const { health, served, release, agent } = await fixture({ delay: 400, drainTimeout: 1000 });
+  const other = new Agent({ keepAlive: true });
+  await get(`${served.url}/fast`, other);
+  const [pooled] = Object.values(other.freeSockets).flat();
+  assert.ok(pooled, 'the other client pooled an idle socket');
+  let closedEarly = false;
+  pooled.once('close', () => {
+    closedEarly = true;
+  });
+  const slow = get(`${served.url}/slow`, agent);
+  await sleep(20);
+  const done = health.shutdown('test');
+  await sleep(50);
+  release.resolve();
+  assert.equal((await slow).body, 'slow done');
+  await sleep(100);
+  assert.equal(closedEarly, false, 'the idle socket stays open while the delay runs');
+  // A request sent on it during the delay is answered, with Connection: close.
+  const reused = await get(`${served.url}/fast`, other);
+  assert.deepEqual([reused.status, reused.connection], [200, 'close']);
+  await done;
+  other.destroy();
+  agent.destroy();
+  await health.close();
+});
+
 test('requests still in flight at the drain timeout are cut off and the exit code is 1', async () => {
   const { health, served, release, agent } = await fixture({ delay: 0, drainTimeout: 150 });
   const slow = get(`${served.url}/slow`, agent).catch((e: Error) => e);
