@@ -79,9 +79,13 @@ export function knownKeys(path: string, value: Record<string, unknown>, allowed:
   }
 }
 
-function closest(word: string, candidates: readonly string[]): string | undefined {
+/**
+ * The candidate nearest to `word` (edit distance below `limit`, case-insensitive), for
+ * "did you mean" hints; undefined when none is close.
+ */
+export function closest(word: string, candidates: readonly string[], limit = 3): string | undefined {
   let best: string | undefined;
-  let bestDistance = 3;
+  let bestDistance = limit;
   for (const candidate of candidates) {
     const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) {

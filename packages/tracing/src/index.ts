@@ -1,5 +1,6 @@
 export type { B3Context } from './b3.ts';
 export { RequestAbortedError, type TracingErrorCode, TracingErrorCodes } from './errors.ts';
+export { HopPropagation } from './hop-propagation.ts';
 export {
   type CorrelatedConsole,
   correlatedConsole,

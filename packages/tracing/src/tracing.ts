@@ -7,17 +7,14 @@ import {
   TraceFlags,
   trace,
 } from '@opentelemetry/api';
-import { parseB3Multi, parseB3Single } from './b3.ts';
 import { sanitizeBaggage } from './baggage.ts';
 import { acquireContextManager, releaseContextManager } from './context-manager.ts';
-import { parseGrpcTimeout, parseMilliseconds } from './deadline-headers.ts';
-import { type IncomingTraceHeaders, readIncomingHeaders } from './incoming-headers.ts';
+import { contextFromHeaders, incomingBudget } from './incoming-context.ts';
+import { readIncomingHeaders } from './incoming-headers.ts';
 import { subscribeOutgoing, unsubscribeOutgoing } from './outgoing-channels.ts';
 import { RequestContext, recordOnRequest } from './request-context.ts';
 import { isRequestId, newRequestId } from './request-id.ts';
 import { RequestScope } from './request-scope.ts';
-import { parseTraceparent } from './traceparent.ts';
-import { sanitizeTracestate } from './tracestate.ts';
 import { resolveTracingOptions, type TracingOptions, type TracingSettings } from './tracing-options.ts';
 
 /**
@@ -52,7 +49,7 @@ export class Tracing {
     const headers = readIncomingHeaders(req.rawHeaders, settings);
     const incomingId = headers.requestId;
     const requestId = isRequestId(incomingId) ? incomingId : newRequestId();
-    const budget = this.#budget(headers);
+    const budget = incomingBudget(headers, settings);
     const baggage = settings.baggage ? sanitizeBaggage(headers.baggage) : undefined;
     const span = trace.getSpan(active);
     if (span !== undefined) {
@@ -76,66 +73,7 @@ export class Tracing {
         );
       }
     }
-    let traceId: string | undefined;
-    let parentSpanId: string | undefined;
-    let sampled: boolean | undefined;
-    let traceState: string | undefined;
-    // The first configured format that carries a valid trace wins; a B3 sampling-only header
-    // ("b3: 0") still decides the flag of a trace started here.
-    for (const name of settings.propagators) {
-      if (name === 'tracecontext') {
-        const parsed = parseTraceparent(headers.traceparent);
-        if (parsed === undefined) continue;
-        traceId = parsed.traceId;
-        parentSpanId = parsed.parentSpanId;
-        sampled = parsed.sampled;
-        traceState = sanitizeTracestate(headers.tracestate);
-        break;
-      }
-      if (name === 'b3' || name === 'b3multi') {
-        // B3 multi is five headers and rare: Node's parsed headers object is fine for it.
-        const parsed = name === 'b3' ? parseB3Single(headers.b3) : parseB3Multi(req.headers);
-        if (parsed === undefined) continue;
-        const decided = parsed.debug || parsed.sampled;
-        if (parsed.traceId !== undefined && parsed.spanId !== undefined) {
-          traceId = parsed.traceId;
-          parentSpanId = parsed.spanId;
-          sampled = decided ?? true;
-          break;
-        }
-        sampled ??= decided;
-      }
-    }
-    return new RequestContext(
-      settings,
-      traceId,
-      undefined,
-      parentSpanId,
-      sampled ?? true,
-      traceState,
-      baggage,
-      requestId,
-      budget,
-      false,
-      res,
-    );
-  }
-
-  /** The smallest budget any trusted header gives, clamped to `deadline.max`; the default when none. */
-  #budget(headers: IncomingTraceHeaders): number {
-    const settings = this.settings;
-    let budget = parseMilliseconds(headers.deadline);
-    if (settings.envoy) {
-      // Envoy writes 0 for a route without a timeout: that is no budget, not an expired one.
-      const envoy = parseMilliseconds(headers.envoyTimeout);
-      if (envoy !== undefined && envoy > 0 && (budget === undefined || envoy < budget)) budget = envoy;
-    }
-    if (settings.grpcTimeout) {
-      const grpc = parseGrpcTimeout(headers.grpcTimeout);
-      if (grpc !== undefined && (budget === undefined || grpc < budget)) budget = grpc;
-    }
-    if (budget === undefined) return settings.defaultBudget;
-    return Math.min(budget, settings.maxBudget);
+    return contextFromHeaders(settings, headers, req, requestId, budget, baggage, res);
   }
 
   /** Releases the diagnostics-channel subscriptions and the context manager readykit registered. */

@@ -1,0 +1,143 @@
+import { Pool } from 'undici';
+import type { Candidate } from './balance/candidate.ts';
+import { ActiveHealthCheck } from './health/active-check.ts';
+import type { BackendState } from './health/backend-state.ts';
+import { OutlierDetector } from './health/outlier-detector.ts';
+import { type CheckOutcome, ReadinessTracker } from './health/readiness-tracker.ts';
+import { slowStartFactor } from './health/slow-start.ts';
+import { PeakEwma } from './load/peak-ewma.ts';
+import type { BackendSpec, BalancerConfig } from './options.ts';
+
+/** Counters per backend, read by /metrics and /api/backends. */
+export interface BackendStats {
+  requests: number;
+  failures: number;
+  retries: number;
+  ejections: number;
+}
+
+/**
+ * One backend: its connection pool, its readiness (active checks), its passive health
+ * (outlier ejection), its load (peak EWMA, requests in flight) and its slow-start ramp. The
+ * pick functions see it through {@link Candidate}.
+ */
+export class Backend implements Candidate {
+  readonly id: string;
+  readonly weight: number;
+  readonly pool: Pool;
+  readonly ewma: PeakEwma;
+  readonly readiness: ReadinessTracker;
+  readonly outlier: OutlierDetector;
+  readonly stats: BackendStats = { requests: 0, failures: 0, retries: 0, ejections: 0 };
+  inFlight = 0;
+  readonly #check: ActiveHealthCheck;
+  readonly #slowStart: BalancerConfig['slowStart'];
+  readonly #onChange: (backend: Backend) => void;
+  #removed = false;
+
+  constructor(spec: BackendSpec, config: BalancerConfig, onChange: (backend: Backend) => void, now: number) {
+    this.id = spec.url;
+    this.weight = spec.weight;
+    this.#slowStart = config.slowStart;
+    this.#onChange = onChange;
+    this.pool = new Pool(spec.url, {
+      connections: config.limits.backendConnections,
+      keepAliveTimeout: config.timeouts.upstreamIdle,
+      keepAliveMaxTimeout: config.timeouts.upstreamIdle,
+      connect: { timeout: config.timeouts.connect },
+      // Timeouts are set per request from the request's own budget.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      pipelining: 1,
+    });
+    this.ewma = new PeakEwma({
+      decayMs: config.ewma.decay,
+      priorMs: config.ewma.prior,
+      failurePenaltyMs: config.ewma.failurePenalty,
+    });
+    this.readiness = new ReadinessTracker(
+      { rise: config.healthCheck.rise, fall: config.healthCheck.fall },
+      now,
+    );
+    this.outlier = new OutlierDetector({
+      consecutiveFailures: config.outlier.consecutiveFailures,
+      baseEjectionMs: config.outlier.baseEjectionTime,
+      maxEjectionMs: config.outlier.maxEjectionTime,
+    });
+    this.#check = new ActiveHealthCheck(
+      {
+        origin: spec.url,
+        path: config.healthCheck.path,
+        intervalMs: config.healthCheck.interval,
+        timeoutMs: config.healthCheck.timeout,
+      },
+      (outcome) => this.#observe(outcome),
+    );
+  }
+
+  /** Starts the active readiness checks (the first one at once). */
+  start(): void {
+    this.#check.start();
+  }
+
+  get state(): BackendState {
+    return this.#removed ? 'removed' : this.readiness.state;
+  }
+
+  get removed(): boolean {
+    return this.#removed;
+  }
+
+  /** Weight now: the configured weight scaled down during slow start. */
+  get effectiveWeight(): number {
+    const since = this.readiness.becameReadyAt;
+    const window = this.#slowStart.window;
+    if (since === undefined || window === 0) return this.weight;
+    const factor = slowStartFactor(
+      performance.now() - since,
+      window,
+      this.#slowStart.minPercent,
+      this.#slowStart.aggression,
+    );
+    return this.weight * factor;
+  }
+
+  /** Whether the slow-start ramp is still running. */
+  inSlowStart(now: number): boolean {
+    const since = this.readiness.becameReadyAt;
+    return this.#slowStart.window > 0 && since !== undefined && now - since < this.#slowStart.window;
+  }
+
+  latencyMs(now: number): number {
+    return this.ewma.estimate(now);
+  }
+
+  /** May take new requests: ready and not ejected. */
+  routable(now: number): boolean {
+    return !this.#removed && this.readiness.state === 'ready' && !this.outlier.isEjected(now);
+  }
+
+  /** Taken out of discovery: no new requests; the pool closes once requests in flight finish. */
+  async remove(now: number): Promise<void> {
+    if (this.#removed) return;
+    this.#removed = true;
+    this.readiness.remove(now);
+    this.#onChange(this);
+    await this.#check.close();
+    await this.pool.close();
+  }
+
+  /** Stops checks and cuts every connection (shutdown after the drain, tests). */
+  async destroy(): Promise<void> {
+    this.#removed = true;
+    await this.#check.close();
+    await this.pool.destroy();
+  }
+
+  #observe(outcome: CheckOutcome): void {
+    if (this.#removed) return;
+    const before = this.readiness.state;
+    const after = this.readiness.observe(outcome, performance.now());
+    if (after !== before) this.#onChange(this);
+  }
+}

@@ -1,0 +1,192 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHealth, type Health } from '@readykit/health';
+import { createMetrics, ManagementServer, type Metrics } from '@readykit/metrics';
+import { backendsReport } from './admin/backends-report.ts';
+import { BalancerMetrics } from './admin/balancer-metrics.ts';
+import type { Backend } from './backend.ts';
+import { BackendSet } from './backend-set.ts';
+import { createBalance } from './balance/create-balance.ts';
+import type { Discovery } from './discover/discovery.ts';
+import { StaticDiscovery } from './discover/static-discovery.ts';
+import { type BalancerConfig, type BalancerOptions, resolveBalancerConfig } from './options.ts';
+import { ProxyEngine } from './proxy/proxy-engine.ts';
+
+/** Things a program embedding the balancer may replace; the CLI uses the defaults. */
+export interface BalancerRuntime {
+  /** Where backend sets come from. @default the configured `backends` */
+  discovery?: Discovery;
+  /** Uniform random numbers in [0, 1) for the pick functions. @default Math.random */
+  rng?: () => number;
+  /** One line per notable event (listening, backend state changes). @default none */
+  log?: (line: string) => void;
+  /** Handle SIGTERM and SIGINT with the graceful shutdown timeline and exit at its end. @default false */
+  handleSignals?: boolean;
+}
+
+/** Where the balancer listens, once started. */
+export interface BalancerAddresses {
+  readonly proxy: string;
+  readonly admin: string;
+}
+
+/**
+ * The reference load balancer: a proxy listener that spreads requests over the backends
+ * discovery provides, acting on their readiness, drain and latency, and an admin listener
+ * with `/metrics`, `/healthz`, `/readyz` and `/api/backends`. Shuts down with the kit's
+ * timeline: readiness 503, keep serving for `shutdown.delay`, stop accepting, drain.
+ */
+export class Balancer {
+  readonly config: BalancerConfig;
+  readonly backends: BackendSet;
+  readonly health: Health;
+  readonly metrics: Metrics;
+  readonly engine: ProxyEngine;
+  readonly #discovery: Discovery;
+  readonly #server: Server;
+  readonly #admin: ManagementServer;
+  readonly #log: (line: string) => void;
+  #unsubscribe: (() => void) | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: BalancerOptions | BalancerConfig = {}, runtime: BalancerRuntime = {}) {
+    const config =
+      Object.isFrozen(options) && 'listen' in options && typeof options.listen === 'object'
+        ? (options as BalancerConfig)
+        : resolveBalancerConfig(options);
+    this.config = config;
+    this.#log = runtime.log ?? (() => {});
+    this.#discovery = runtime.discovery ?? new StaticDiscovery(config.backends);
+    this.backends = new BackendSet(config);
+    this.backends.onChange((backend) =>
+      this.#log(`backend ${backend.id} ${backend.state}${describeEjection(backend)}`),
+    );
+    const handleSignals = runtime.handleSignals === true;
+    this.health = createHealth({
+      readiness: { backends: () => this.backends.readyCount(performance.now()) > 0 },
+      shutdown: {
+        signals: handleSignals ? ['SIGTERM', 'SIGINT'] : [],
+        exit: handleSignals,
+        ...(config.shutdown.delay === undefined ? {} : { delay: config.shutdown.delay }),
+        drainTimeout: config.shutdown.drainTimeout,
+        terminationGracePeriod: (config.shutdown.delay ?? 5000) + config.shutdown.drainTimeout + 10_000,
+      },
+      hooks: { 'close-backends': () => this.#closeUpstreams(), 'close-admin': () => this.#admin.close() },
+    });
+    this.metrics = createMetrics({ health: this.health });
+    const balancerMetrics = new BalancerMetrics(
+      this.metrics.registry,
+      this.backends,
+      () => this.engine.retryBudget.exhausted,
+    );
+    this.engine = new ProxyEngine(
+      config,
+      this.backends,
+      createBalance(config.algorithm, { tableSize: config.maglevTableSize }),
+      balancerMetrics,
+      runtime.rng ?? Math.random,
+    );
+    this.#server = createServer(
+      {
+        maxHeaderSize: config.limits.maxHeaderSize,
+        headersTimeout: config.timeouts.clientHeaders,
+        requestTimeout: config.timeouts.clientRequest,
+        keepAliveTimeout: config.timeouts.clientIdle,
+        requireHostHeader: true,
+      },
+      this.engine.handle,
+    );
+    this.#server.maxConnections = config.limits.maxConnections;
+    // Without a listener Node drops CONNECT silently; the balancer is no forward proxy.
+    this.#server.on('connect', (_req, socket) => {
+      socket.on('error', () => {});
+      socket.end(
+        'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nContent-Type: text/plain\r\nContent-Length: 19\r\nConnection: close\r\n\r\nmethod not allowed\n',
+      );
+    });
+    this.health.attach(this.#server);
+    this.#admin = new ManagementServer({
+      host: config.admin.host,
+      port: config.admin.port,
+      handlers: [
+        (req, res) => this.health.handle(req, res),
+        (req, res) => this.metrics.handle(req, res),
+        (req, res) => this.#api(req, res),
+      ],
+    });
+  }
+
+  /** Listens on both addresses, then starts discovery and the readiness checks. */
+  async start(): Promise<BalancerAddresses> {
+    const { host, port } = this.config.listen;
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const admin = await this.#admin.listen();
+    this.#unsubscribe = this.#discovery.subscribe((set) => this.backends.apply(set));
+    this.backends.start();
+    const addresses = {
+      proxy: urlOf(this.#server.address() as AddressInfo),
+      admin: urlOf({ host: this.config.admin.host, port: admin.port }),
+    };
+    this.#log(`readykit-balancer listening on ${addresses.proxy}, admin ${addresses.admin}`);
+    return addresses;
+  }
+
+  /** Stops at once: no drain (use `health.shutdown()` for the graceful timeline). */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#server.close();
+      this.#server.closeAllConnections();
+      this.health.close();
+      await Promise.all([this.#admin.close(), this.#closeUpstreams()]);
+    })();
+    return this.#closed;
+  }
+
+  async #closeUpstreams(): Promise<void> {
+    this.#unsubscribe?.();
+    await Promise.all([this.#discovery.close(), this.backends.close()]);
+  }
+
+  #api(req: IncomingMessage, res: ServerResponse): boolean {
+    const path = req.url?.split('?')[0];
+    if (path !== '/api/backends') return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return true;
+    }
+    const body = JSON.stringify(
+      backendsReport(this.backends, this.config.algorithm, this.#discovery.description, this.engine.inFlight),
+    );
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
+  }
+}
+
+function urlOf(address: AddressInfo | { host: string; port: number }): string {
+  const host = 'address' in address ? address.address : address.host;
+  const port = address.port;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function describeEjection(backend: Backend): string {
+  const now = performance.now();
+  return backend.outlier.isEjected(now)
+    ? ` (ejected for ${Math.ceil(backend.outlier.ejectedUntil - now)} ms)`
+    : '';
+}
+
+/** `new Balancer(options, runtime)`. */
+export function createBalancer(options?: BalancerOptions, runtime?: BalancerRuntime): Balancer {
+  return new Balancer(options, runtime);
+}

@@ -1,0 +1,26 @@
+export { type BackendReport, type BackendsReport, backendsReport } from './admin/backends-report.ts';
+export { BalancerMetrics } from './admin/balancer-metrics.ts';
+export { Backend, type BackendStats } from './backend.ts';
+export { BackendSet } from './backend-set.ts';
+export {
+  ALGORITHM_NAMES,
+  type AlgorithmName,
+  type Balance,
+  type Candidate,
+  type PickInput,
+} from './balance/candidate.ts';
+export { createBalance } from './balance/create-balance.ts';
+export { Balancer, type BalancerAddresses, type BalancerRuntime, createBalancer } from './balancer.ts';
+export type { Discovery } from './discover/discovery.ts';
+export { StaticDiscovery } from './discover/static-discovery.ts';
+export { BalancerError, type BalancerErrorCode, BalancerErrorCodes } from './errors.ts';
+export { BACKEND_STATES, type BackendState } from './health/backend-state.ts';
+export { PeakEwma } from './load/peak-ewma.ts';
+export { OPTION_TABLE, type OptionSpec } from './option-table.ts';
+export {
+  type Address,
+  type BackendSpec,
+  type BalancerConfig,
+  type BalancerOptions,
+  resolveBalancerConfig,
+} from './options.ts';

@@ -1,0 +1,172 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HopPropagation, type RequestContext } from '@readykit/tracing';
+import type { BalancerMetrics } from '../admin/balancer-metrics.ts';
+import type { Backend } from '../backend.ts';
+import type { BackendSet } from '../backend-set.ts';
+import type { Balance, PickInput } from '../balance/candidate.ts';
+import type { BalancerErrorCode } from '../errors.ts';
+import { BalancerErrorCodes } from '../errors.ts';
+import type { BalancerConfig } from '../options.ts';
+import { Exchange } from './exchange.ts';
+import { FORWARDED_HEADERS, ForwardedHeaders } from './forwarded-headers.ts';
+import { forwardableRequestHeaders, HeaderNameSet } from './hop-by-hop.ts';
+import { requestHasBody } from './request-body.ts';
+import { originForm, refuseRequest } from './request-guard.ts';
+import { RetryBudget } from './retry-budget.ts';
+import { hasIdempotencyKey, isRetryableRequest } from './retry-policy.ts';
+
+/**
+ * The proxy's request handler: refuses what must not reach a backend, builds the headers a
+ * backend gets (end-to-end headers, X-Forwarded-* and Forwarded, the trace with a new span,
+ * the request id, the remaining deadline) and hands the request to an {@link Exchange}, which
+ * picks a backend through the balancing algorithm and retries within the budget.
+ */
+export class ProxyEngine {
+  readonly config: BalancerConfig;
+  readonly backends: BackendSet;
+  readonly retryBudget: RetryBudget;
+  readonly #balance: Balance;
+  readonly #metrics: BalancerMetrics;
+  readonly #propagation: HopPropagation;
+  readonly #forwarded: ForwardedHeaders;
+  // Names the proxy sets itself: their incoming copies are dropped, never duplicated.
+  readonly #rewritten: HeaderNameSet;
+  readonly #pickInput: {
+    rng: () => number;
+    now: number;
+    hashKey: string | undefined;
+    excluded: ReadonlySet<string> | undefined;
+  };
+  inFlight = 0;
+
+  constructor(
+    config: BalancerConfig,
+    backends: BackendSet,
+    balance: Balance,
+    metrics: BalancerMetrics,
+    rng: () => number,
+  ) {
+    this.config = config;
+    this.backends = backends;
+    this.#balance = balance;
+    this.#metrics = metrics;
+    this.retryBudget = new RetryBudget({
+      ratio: config.retry.budgetRatio,
+      minPerSecond: config.retry.minPerSecond,
+    });
+    this.#propagation = new HopPropagation({
+      propagators: ['tracecontext', 'baggage'],
+      deadline: {
+        header: config.deadline.header,
+        max: config.deadline.max,
+        margin: config.deadline.margin,
+        default: Math.min(config.timeouts.firstByte, config.deadline.max),
+      },
+    });
+    this.#forwarded = new ForwardedHeaders({ trustedProxies: config.trustedProxies });
+    this.#rewritten = new HeaderNameSet([...FORWARDED_HEADERS, ...this.#propagation.rewrites]);
+    this.#pickInput = { rng, now: 0, hashKey: undefined, excluded: undefined };
+  }
+
+  /** The `request` listener of the proxy server. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const refusal = refuseRequest(req);
+    if (refusal !== undefined) {
+      res.shouldKeepAlive = false;
+      this.reject(res, refusal.status, BalancerErrorCodes.REQUEST_REFUSED, refusal.reason);
+      return;
+    }
+    const now = performance.now();
+    this.retryBudget.recordRequest(now);
+    if (req.url === '*') {
+      // OPTIONS * asks about this server, not a resource behind it.
+      res.writeHead(204, { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' }).end();
+      return;
+    }
+    const raw = req.rawHeaders;
+    const headers: string[] = [];
+    forwardableRequestHeaders(raw, headers, this.#rewritten);
+    this.#forwarded.write(req, headers);
+    const context = this.#propagation.read(raw);
+    const hasBody = requestHasBody(raw);
+    const method = req.method!;
+    const retryable = !hasBody && (isRetryableRequest(method, false) || hasIdempotencyKey(raw));
+    const path = req.url!.charCodeAt(0) === 0x2f ? req.url! : originForm(req.url!);
+    this.inFlight++;
+    this.#metrics.inFlight = this.inFlight;
+    res.once('close', () => {
+      this.inFlight--;
+      this.#metrics.inFlight = this.inFlight;
+    });
+    new Exchange(this, req, res, path, headers, context, context.remainingMs(), hasBody, retryable).send();
+  };
+
+  /** Picks a backend for the request among the current candidates, minus `excluded`. */
+  pick(req: IncomingMessage, now: number, excluded: ReadonlySet<string> | undefined): Backend | undefined {
+    const input = this.#pickInput;
+    input.now = now;
+    input.excluded = excluded;
+    input.hashKey = this.#balance.name === 'maglev' ? this.#hashKey(req) : undefined;
+    return this.#balance.pick(this.backends.candidates(now), input as PickInput) as Backend | undefined;
+  }
+
+  /** Appends the headers of one attempt: the trace with a new span id, the request id, the budget left. */
+  writeHopHeaders(context: RequestContext, headers: string[]): void {
+    this.#propagation.write(context, headers);
+  }
+
+  /** Withdraws one retry from the budget; false (and counted) when it is spent. */
+  tryRetry(now: number): boolean {
+    return this.retryBudget.tryRetry(now);
+  }
+
+  retried(backend: Backend): void {
+    this.#metrics.retried(backend);
+  }
+
+  /** One finished attempt on a backend. */
+  observe(backend: Backend, status: number, durationMs: number): void {
+    this.#metrics.observe(backend, status, durationMs);
+  }
+
+  /** Answers the client itself: a short plain-text body, the code in a header, never a stack. */
+  reject(res: ServerResponse, status: number, code: BalancerErrorCode, message: string): void {
+    this.#metrics.answered(code);
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const body = `${message}\n`;
+    const headers: Record<string, string | number> = {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      'x-readykit-error': code,
+    };
+    if (status === 503) headers['retry-after'] = '1';
+    res.writeHead(status, headers);
+    res.end(res.req?.method === 'HEAD' ? undefined : body);
+  }
+
+  #hashKey(req: IncomingMessage): string | undefined {
+    const { hashHeader, hashCookie } = this.config;
+    if (hashHeader !== undefined) {
+      const value = req.headers[hashHeader];
+      if (typeof value === 'string' && value !== '') return value;
+    }
+    if (hashCookie !== undefined) return cookieValue(req.headers.cookie, hashCookie);
+    return undefined;
+  }
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === name) {
+      const value = pair.slice(eq + 1).trim();
+      return value === '' ? undefined : value;
+    }
+  }
+  return undefined;
+}
