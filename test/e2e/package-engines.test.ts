@@ -5,7 +5,7 @@ import { test } from 'node:test';
 
 // Published packages must not claim to run on a Node older than their dependencies need.
 const root = new URL('../../', import.meta.url);
-const PACKAGES = ['health', 'metrics', 'tracing', 'express'];
+const PACKAGES = ['health', 'metrics', 'tracing', 'express', 'balancer'];
 
 function minimum(range: string | undefined): number[] | undefined {
   const m = /^>=\s*(\d+)\.(\d+)(?:\.(\d+))?$/.exec(range?.trim() ?? '');

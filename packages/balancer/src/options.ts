@@ -76,6 +76,7 @@ export function resolveBalancerConfig(
 ): BalancerConfig {
   const fromFile = flattenConfig(file);
   const config: Record<string, unknown> = {};
+  const given = (key: string): boolean => flags.has(key) || fromFile.get(key) !== undefined;
   for (const spec of OPTION_TABLE) {
     const raw = flags.has(spec.key) ? flags.get(spec.key) : fromFile.get(spec.key);
     if (raw === undefined && spec.default === undefined) {
@@ -85,6 +86,9 @@ export function resolveBalancerConfig(
     const value = readOptionValue(spec, raw ?? spec.default);
     setPath(config, spec.key, value);
   }
+  const health = config.healthCheck as { interval: number; timeout: number };
+  // A shorter interval than the default timeout shortens the timeout too, unless one is given.
+  if (!given('healthCheck.timeout')) health.timeout = Math.min(health.timeout, health.interval);
   const resolved = config as unknown as BalancerConfig;
   crossCheck(resolved);
   return deepFreeze(resolved);

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Balancer } from '../src/balancer.ts';
+import { parseConfigText } from '../src/cli/config-file.ts';
+import { formatDefault } from '../src/cli/help-text.ts';
+import { BalancerErrorCodes } from '../src/errors.ts';
+import { OPTION_TABLE } from '../src/option-table.ts';
+import { resolveBalancerConfig } from '../src/options.ts';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+function section(title: string): string {
+  const start = readme.indexOf(`## ${title}\n`);
+  assert.ok(start >= 0, `README has a "${title}" section`);
+  const end = readme.indexOf('\n## ', start + 4);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+test('the options table lists every flag with its config key and default, and nothing else', () => {
+  const rows = [...section('Options').matchAll(/^\| `--([\w-]+)` \| `([\w.]+)` \| ([^|]+) \|/gm)];
+  assert.deepEqual(
+    rows.map((m) => [m[1], m[2], m[3]!.trim()]),
+    OPTION_TABLE.map((spec) => [spec.flag, spec.key, formatDefault(spec)]),
+  );
+});
+
+test('every error code is documented', () => {
+  for (const code of Object.values(BalancerErrorCodes)) assert.ok(readme.includes(`\`${code}\``), code);
+});
+
+test('the metrics table lists every readykit_balancer_* metric, and nothing else', async () => {
+  const balancer = new Balancer({ listen: '127.0.0.1:0', admin: '127.0.0.1:0' });
+  try {
+    const registered = (await balancer.metrics.registry.getMetricsAsJSON())
+      .map((m) => m.name)
+      .filter((name) => name.startsWith('readykit_balancer_'));
+    const documented = [...section('Metrics').matchAll(/^\| `(readykit_balancer_\w+)` \|/gm)].map(
+      (m) => m[1],
+    );
+    assert.deepEqual([...documented].sort(), [...registered].sort());
+  } finally {
+    await balancer.close();
+  }
+});
+
+test('the YAML example is a valid configuration', () => {
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(yaml, 'README has a YAML example');
+  const config = resolveBalancerConfig(parseConfigText(yaml, 'README'));
+  assert.equal(config.backends.length, 2);
+  assert.equal(config.backends[1]!.weight, 2);
+  assert.equal(config.healthCheck.interval, 2000);
+});
+
+test('the TypeScript example runs', () => {
+  const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(code, 'README has a TypeScript example');
+  const run = spawnSync(
+    process.execPath,
+    ['--conditions=readykit-source', '--input-type=module-typescript', '-e', code],
+    { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8', timeout: 20_000 },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /proxy on http:\/\/127\.0\.0\.1:\d+, admin on http:\/\/127\.0\.0\.1:\d+/);
+});
