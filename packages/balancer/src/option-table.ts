@@ -113,7 +113,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     kind: 'duration',
     default: 1 * S,
     min: 10,
-    help: 'A probe without an answer by then counts as failed.',
+    help: 'A probe without an answer by then counts as failed; at most the interval (a shorter interval shortens the default).',
   },
   {
     key: 'healthCheck.rise',

@@ -20,10 +20,10 @@ function section(title: string): string {
 }
 
 test('the options table lists every flag with its config key and default, and nothing else', () => {
-  const rows = [...section('Options').matchAll(/^\| `--([\w-]+)` \| `([\w.]+)` \| ([^|]+) \|/gm)];
+  const rows = [...section('Options').matchAll(/^\| `--([\w-]+)` \| `([\w.]+)` \| ([^|]+) \| (.*) \|$/gm)];
   assert.deepEqual(
-    rows.map((m) => [m[1], m[2], m[3]!.trim()]),
-    OPTION_TABLE.map((spec) => [spec.flag, spec.key, formatDefault(spec)]),
+    rows.map((m) => [m[1], m[2], m[3]!.trim(), m[4]!.replaceAll('\\|', '|')]),
+    OPTION_TABLE.map((spec) => [spec.flag, spec.key, formatDefault(spec), spec.help]),
   );
 });
 
