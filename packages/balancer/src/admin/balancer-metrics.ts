@@ -78,6 +78,8 @@ export class BalancerMetrics {
       help: '1 while too few backends are healthy and every answering backend gets traffic (panic mode).',
       registers,
       collect(this: Gauge) {
+        // The verdict is made when candidates are rebuilt; without traffic nothing rebuilds them.
+        backends.candidates(performance.now());
         this.set(backends.panic ? 1 : 0);
       },
     });
