@@ -138,6 +138,10 @@ export class Backend implements Candidate {
     if (this.#removed) return;
     const before = this.readiness.state;
     const after = this.readiness.observe(outcome, performance.now());
-    if (after !== before) this.#onChange(this);
+    if (after === before) return;
+    // Back from down or draining is most often a new process on the same address: its
+    // predecessor's latency says nothing about it (the set seeds it at the fleet's average).
+    if (after === 'ready' && (before === 'down' || before === 'draining')) this.ewma.reset();
+    this.#onChange(this);
   }
 }

@@ -73,6 +73,9 @@ export class Balancer {
       },
       hooks: { 'close-backends': () => this.#closeUpstreams(), 'close-admin': () => this.#admin.close() },
     });
+    this.health.on('shutdown', ({ phase, elapsed, detail }) =>
+      this.#log(`shutdown ${phase} +${elapsed}ms${detail ? ` ${detail}` : ''}`),
+    );
     this.metrics = createMetrics({ health: this.health });
     const balancerMetrics = new BalancerMetrics(
       this.metrics.registry,

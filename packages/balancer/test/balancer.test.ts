@@ -80,6 +80,29 @@ describe('Balancer', () => {
     for (let i = 0; i < 20; i++) assert.equal((await get(`${proxy}/x`)).body, 'b');
   });
 
+  it('forgets the latency of a backend that comes back from draining: it rejoins at the fleet average', async () => {
+    const [a, b] = await backends('a', 'b');
+    b!.handler = (_req, res) => {
+      setTimeout(() => res.end('b'), 120);
+    };
+    const { proxy, balancer } = await startBalancer([a!, b!], { algorithm: 'round-robin' });
+    await until(() => balancer.backends.readyCount(performance.now()) === 2, 2000, 'both ready');
+    await Promise.all(Array.from({ length: 6 }, () => get(`${proxy}/x`)));
+    const [slow] = [...balancer.backends.all()].filter((x) => x.id === b!.url);
+    const [fast] = [...balancer.backends.all()].filter((x) => x.id === a!.url);
+    assert.ok(slow!.latencyMs(performance.now()) >= 100, 'the slow process left a high estimate');
+    b!.readyStatus = 503; // the slow process drains and a new one takes its address
+    await until(() => slow!.state === 'draining', 2000, 'b draining');
+    b!.handler = (_req, res) => res.end('b');
+    b!.readyStatus = 200;
+    await until(() => slow!.state === 'ready', 2000, 'b ready again');
+    const now = performance.now();
+    assert.ok(
+      Math.abs(slow!.latencyMs(now) - fast!.latencyMs(now)) < 1,
+      `rejoined at ${slow!.latencyMs(now)} ms, fleet at ${fast!.latencyMs(now)} ms`,
+    );
+  });
+
   it('answers 503 with Retry-After when no backend is ready, and its own /readyz says so', async () => {
     const [a] = await backends('a');
     a!.readyStatus = 503;

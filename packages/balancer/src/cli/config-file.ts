@@ -31,6 +31,7 @@ export function parseConfigText(text: string, source: string): unknown {
     const line = problem.linePos?.[0]?.line;
     const reason = problem.message
       .split('\n')[0]!
+      .replace(/ at line \d+, column \d+:?$/, '')
       .replace(/[^\x20-\x7e]/g, '?')
       .slice(0, 120);
     throw configError(`config file ${quote(source)}${line === undefined ? '' : ` line ${line}`}: ${reason}`);

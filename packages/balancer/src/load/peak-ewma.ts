@@ -105,6 +105,11 @@ export class PeakEwma {
     this.observe(this.#observed ? Math.max(penalised, this.estimate(now)) : penalised, now);
   }
 
+  /** Forgets every observation: {@link estimate} answers the prior again until the next one. */
+  reset(): void {
+    this.#observed = false;
+  }
+
   /** The latency estimate at `now` in ms: decayed since the last observation, `priorMs` before the first. */
   estimate(now: number): number {
     if (!this.#observed) return this.#priorMs;
