@@ -5,7 +5,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Tracing } from '@readykit/tracing';
-import express, { type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
+import { serveItems } from './items-app.ts';
 
 const MODES = ['bare', 'empty', 'als', 'request-id', 'tracing'] as const;
 type Mode = (typeof MODES)[number];
@@ -41,18 +42,4 @@ if (!MODES.includes(mode)) {
   );
   process.exit(2);
 }
-const app = express();
-app.disable('x-powered-by');
-app.disable('etag');
-const middleware = middlewareFor(mode);
-if (middleware !== undefined) app.use(middleware);
-app.get('/api/items/:id', (req, res) => {
-  res.json({ id: req.params.id, name: `item ${req.params.id}` });
-});
-const server = app.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  process.stdout.write(`port ${address.port}\n`);
-});
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+serveItems(middlewareFor(mode));

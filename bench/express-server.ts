@@ -5,9 +5,10 @@
  * listening; exits when its stdin closes, so it never outlives the bench.
  */
 import { readykit, Tracing } from '@readykit/express';
-import express, { type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import promBundle from 'express-prom-bundle';
 import { VARIANTS, type Variant } from './express-variants.ts';
+import { serveItems } from './items-app.ts';
 
 function middlewareFor(variant: Variant): RequestHandler | undefined {
   switch (variant) {
@@ -39,18 +40,4 @@ if (!VARIANTS.includes(variant)) {
   console.error(`express-server: unknown variant ${JSON.stringify(variant)}; one of ${VARIANTS.join(', ')}`);
   process.exit(2);
 }
-const app = express();
-app.disable('x-powered-by');
-app.disable('etag');
-const middleware = middlewareFor(variant);
-if (middleware !== undefined) app.use(middleware);
-app.get('/api/items/:id', (req, res) => {
-  res.json({ id: req.params.id, name: `item ${req.params.id}` });
-});
-const server = app.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  process.stdout.write(`port ${address.port}\n`);
-});
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+serveItems(middlewareFor(variant));

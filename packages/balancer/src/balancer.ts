@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHealth, type Health } from '@readykit/health';
+import { writeBody, writePlain } from '@readykit/health/http-response';
 import { createMetrics, ManagementServer, type Metrics } from '@readykit/metrics';
 import { backendsReport } from './admin/backends-report.ts';
 import { BalancerMetrics } from './admin/balancer-metrics.ts';
@@ -81,6 +82,7 @@ export class Balancer {
       this.metrics.registry,
       this.backends,
       () => this.engine.retryBudget.exhausted,
+      () => this.engine.inFlight,
     );
     this.engine = new ProxyEngine(
       config,
@@ -159,19 +161,15 @@ export class Balancer {
   #api(req: IncomingMessage, res: ServerResponse): boolean {
     const path = req.url?.split('?')[0];
     if (path !== '/api/backends') return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+    const head = req.method === 'HEAD';
+    if (req.method !== 'GET' && !head) {
+      writePlain(res, 405, 'method not allowed\n', head);
       return true;
     }
     const body = JSON.stringify(
       backendsReport(this.backends, this.config.algorithm, this.#discovery.description, this.engine.inFlight),
     );
-    res.writeHead(200, {
-      'content-type': 'application/json',
-      'cache-control': 'no-store',
-      'content-length': Buffer.byteLength(body),
-    });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    writeBody(res, 200, 'application/json', body, head);
     return true;
   }
 }

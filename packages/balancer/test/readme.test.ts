@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { readmeSection } from '../../../test/support/readme-section.ts';
 import { Balancer } from '../src/balancer.ts';
 import { parseConfigText } from '../src/cli/config-file.ts';
 import { formatDefault } from '../src/cli/help-text.ts';
@@ -13,10 +14,7 @@ import { resolveBalancerConfig } from '../src/options.ts';
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 function section(title: string): string {
-  const start = readme.indexOf(`## ${title}\n`);
-  assert.ok(start >= 0, `README has a "${title}" section`);
-  const end = readme.indexOf('\n## ', start + 4);
-  return readme.slice(start, end < 0 ? undefined : end);
+  return readmeSection(readme, title);
 }
 
 test('the options table lists every flag with its config key and default, and nothing else', () => {

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { readmeSection } from '../../../test/support/readme-section.ts';
 import { TracingErrorCodes } from '../src/index.ts';
 import { DEADLINE_KEYS, OPTION_KEYS } from '../src/tracing-options.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 function section(title: string): string {
-  const start = readme.indexOf(`## ${title}\n`);
-  assert.ok(start >= 0, `README has a "${title}" section`);
-  const end = readme.indexOf('\n## ', start + 4);
-  return readme.slice(start, end < 0 ? undefined : end);
+  return readmeSection(readme, title);
 }
 
 test('the README options table lists every option, and nothing else', () => {

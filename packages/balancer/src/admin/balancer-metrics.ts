@@ -26,9 +26,13 @@ export class BalancerMetrics {
   readonly #retries: Counter<'backend'>;
   readonly #refused: Counter<'code'>;
   readonly #series = new Map<string, BackendSeries>();
-  inFlight = 0;
 
-  constructor(registry: Registry, backends: BackendSet, retryBudgetExhausted: () => number) {
+  constructor(
+    registry: Registry,
+    backends: BackendSet,
+    retryBudgetExhausted: () => number,
+    inFlight: () => number,
+  ) {
     const registers = [registry];
     this.#requests = new Counter({
       name: 'readykit_balancer_requests_total',
@@ -64,13 +68,12 @@ export class BalancerMetrics {
       labelNames: ['code'],
       registers,
     });
-    const metrics = this;
     new Gauge({
       name: 'readykit_balancer_in_flight',
       help: 'Client requests being proxied now.',
       registers,
       collect(this: Gauge) {
-        this.set(metrics.inFlight);
+        this.set(inFlight());
       },
     });
     new Gauge({

@@ -21,7 +21,7 @@ for (const spec of OPTION_TABLE) {
   PARSE_OPTIONS[spec.flag] = { type: 'string', multiple: spec.repeated === true };
 }
 const FLAG_NAMES = Object.keys(PARSE_OPTIONS);
-const KEY_BY_FLAG = new Map(OPTION_TABLE.map((spec) => [spec.flag, spec.key]));
+const SPEC_BY_FLAG = new Map(OPTION_TABLE.map((spec) => [spec.flag, spec]));
 
 /**
  * Parses `readykit-balancer` arguments. `--backend URL weight=N` takes the weight as the next
@@ -60,9 +60,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       lastWasBackend = true;
       continue;
     }
-    const key = KEY_BY_FLAG.get(token.name);
-    if (key === undefined) continue;
-    const spec = OPTION_TABLE.find((s) => s.key === key)!;
+    const spec = SPEC_BY_FLAG.get(token.name);
+    if (spec === undefined) continue;
+    const key = spec.key;
     if (spec.repeated) flags.set(key, [...((flags.get(key) as unknown[] | undefined) ?? []), token.value]);
     else flags.set(key, token.value);
   }

@@ -139,7 +139,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#status = statusCode;
     this.#responding = true;
     this.#arm(this.#totalEnd - now);
-    writeResponseHead(this.res, statusCode, headers, statusMessage);
+    writeResponseHead(this.res, statusCode, controller.rawHeaders, headers, statusMessage);
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
@@ -163,7 +163,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.#done) return;
     const now = performance.now();
     if (error === RETRY) {
-      this.#retry();
+      this.send();
       return;
     }
     const kind = classifyFailure(error);
@@ -182,14 +182,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     ) {
       backend.stats.retries++;
       this.#engine.retried(backend);
-      this.#retry();
+      this.send();
       return;
     }
     this.#fail(kind, backend);
-  }
-
-  #retry(): void {
-    this.send();
   }
 
   /**
@@ -266,6 +262,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   #clientClosed(): void {
+    this.#engine.requestClosed();
     if (!this.#done && !this.res.writableFinished) this.#cut();
     else this.#disarm();
   }

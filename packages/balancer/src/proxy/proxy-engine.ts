@@ -93,11 +93,6 @@ export class ProxyEngine {
     const retryable = !hasBody && (isRetryableRequest(method, false) || hasIdempotencyKey(raw));
     const path = req.url!.charCodeAt(0) === 0x2f ? req.url! : originForm(req.url!);
     this.inFlight++;
-    this.#metrics.inFlight = this.inFlight;
-    res.once('close', () => {
-      this.inFlight--;
-      this.#metrics.inFlight = this.inFlight;
-    });
     new Exchange(this, req, res, path, headers, context, context.remainingMs(), hasBody, retryable).send();
   };
 
@@ -113,6 +108,11 @@ export class ProxyEngine {
   /** Appends the headers of one attempt: the trace with a new span id, the request id, the budget left. */
   writeHopHeaders(context: RequestContext, headers: string[]): void {
     this.#propagation.write(context, headers);
+  }
+
+  /** A client request left the proxy (answered, failed or abandoned). */
+  requestClosed(): void {
+    this.inFlight--;
   }
 
   /** Withdraws one retry from the budget; false (and counted) when it is spent. */
