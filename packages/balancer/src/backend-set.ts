@@ -25,18 +25,24 @@ export class BackendSet {
     this.#config = config;
   }
 
-  /** Applies a backend set from discovery: new ones start warming, missing ones drain away. */
+  /**
+   * Applies a backend set from discovery: new ones start warming, missing ones finish their
+   * requests in flight and go; the others keep their connections and history and take their
+   * new weight and drain flag.
+   */
   apply(specs: readonly BackendSpec[]): void {
     const now = performance.now();
     const wanted = new Map(specs.map((spec) => [spec.url, spec]));
     for (const [id, backend] of this.#backends) {
       const spec = wanted.get(id);
-      if (spec === undefined || spec.weight !== backend.weight) {
+      if (spec === undefined) {
         this.#backends.delete(id);
         void backend.remove(now);
+      } else {
+        backend.update(spec);
       }
     }
-    for (const spec of specs) {
+    for (const spec of wanted.values()) {
       if (this.#backends.has(spec.url)) continue;
       const backend = new Backend(spec, this.#config, (b) => this.#changed(b), now);
       this.#backends.set(spec.url, backend);
@@ -49,6 +55,14 @@ export class BackendSet {
   start(): void {
     this.#started = true;
     for (const backend of this.#backends.values()) backend.start();
+  }
+
+  /** The backend whose URL or name (`host:port`) this is, if it is in the set. */
+  find(idOrName: string): Backend | undefined {
+    const byId = this.#backends.get(idOrName);
+    if (byId !== undefined) return byId;
+    for (const backend of this.#backends.values()) if (backend.name === idOrName) return backend;
+    return undefined;
   }
 
   /** Every backend currently known (removed ones are gone from here). */
@@ -158,10 +172,10 @@ export class BackendSet {
  * Who gets traffic in panic mode: ready backends even when ejected, and those the checks took
  * down while they still answer (a broken readiness endpoint, an overloaded one timing out).
  * Never a backend that said 503 on purpose (warming or draining: the kit's signal is
- * deliberate), nor one that refuses connections.
+ * deliberate) or that an operator or discovery drained, nor one that refuses connections.
  */
 function servesInPanic(backend: Backend): boolean {
-  if (backend.removed) return false;
+  if (backend.removed || backend.drainedBy !== undefined) return false;
   const state = backend.readiness.state;
   if (state === 'ready') return true;
   if (state !== 'down') return false;

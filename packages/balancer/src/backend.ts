@@ -9,6 +9,12 @@ import { PeakEwma } from './load/peak-ewma.ts';
 import type { BackendSpec, BalancerConfig } from './options.ts';
 
 /** Counters per backend, read by /metrics and /api/backends. */
+/**
+ * Who took a backend out of rotation on purpose, apart from its own readiness: an operator
+ * through the admin API, or discovery (a Kubernetes endpoint terminating but still serving).
+ */
+export type DrainSource = 'operator' | 'discovery';
+
 export interface BackendStats {
   requests: number;
   failures: number;
@@ -23,7 +29,9 @@ export interface BackendStats {
  */
 export class Backend implements Candidate {
   readonly id: string;
-  readonly weight: number;
+  /** The URL's authority (`10.0.0.7:3000`), the backend's name in the admin API. */
+  readonly name: string;
+  #weight: number;
   readonly pool: Pool;
   readonly ewma: PeakEwma;
   readonly readiness: ReadinessTracker;
@@ -34,10 +42,14 @@ export class Backend implements Candidate {
   readonly #slowStart: BalancerConfig['slowStart'];
   readonly #onChange: (backend: Backend) => void;
   #removed = false;
+  #drainedByOperator = false;
+  #drainedByDiscovery = false;
 
   constructor(spec: BackendSpec, config: BalancerConfig, onChange: (backend: Backend) => void, now: number) {
     this.id = spec.url;
-    this.weight = spec.weight;
+    this.name = new URL(spec.url).host;
+    this.#weight = spec.weight;
+    this.#drainedByDiscovery = spec.draining === true;
     this.#slowStart = config.slowStart;
     this.#onChange = onChange;
     this.pool = new Pool(spec.url, {
@@ -80,8 +92,50 @@ export class Backend implements Candidate {
     this.#check.start();
   }
 
+  /**
+   * Where the backend stands: its readiness, except that a drain by an operator or discovery
+   * shows as `draining` while the backend itself still answers ready or warming.
+   */
   get state(): BackendState {
-    return this.#removed ? 'removed' : this.readiness.state;
+    if (this.#removed) return 'removed';
+    const state = this.readiness.state;
+    return this.drainedBy !== undefined && (state === 'ready' || state === 'warming') ? 'draining' : state;
+  }
+
+  /** Relative share of traffic as discovery gives it (1-1000). */
+  get weight(): number {
+    return this.#weight;
+  }
+
+  /** Who drained the backend on purpose (the operator wins when both did), if anyone. */
+  get drainedBy(): DrainSource | undefined {
+    if (this.#drainedByOperator) return 'operator';
+    return this.#drainedByDiscovery ? 'discovery' : undefined;
+  }
+
+  /**
+   * Applies what discovery now says about this backend, keeping its connections, latency
+   * history and slow-start ramp. Returns whether routing must be recomputed.
+   */
+  update(spec: BackendSpec): boolean {
+    const draining = spec.draining === true;
+    if (spec.weight === this.#weight && draining === this.#drainedByDiscovery) return false;
+    this.#weight = spec.weight;
+    this.#drainedByDiscovery = draining;
+    this.#onChange(this);
+    return true;
+  }
+
+  /**
+   * Takes the backend out of rotation (`true`) or puts it back (`false`) on an operator's
+   * word; requests in flight finish. Independent of discovery's drain: undraining does not
+   * bring back an endpoint Kubernetes is terminating. Returns whether anything changed.
+   */
+  drain(drained: boolean): boolean {
+    if (this.#removed || drained === this.#drainedByOperator) return false;
+    this.#drainedByOperator = drained;
+    this.#onChange(this);
+    return true;
   }
 
   get removed(): boolean {
@@ -92,14 +146,14 @@ export class Backend implements Candidate {
   get effectiveWeight(): number {
     const since = this.readiness.becameReadyAt;
     const window = this.#slowStart.window;
-    if (since === undefined || window === 0) return this.weight;
+    if (since === undefined || window === 0) return this.#weight;
     const factor = slowStartFactor(
       performance.now() - since,
       window,
       this.#slowStart.minPercent,
       this.#slowStart.aggression,
     );
-    return this.weight * factor;
+    return this.#weight * factor;
   }
 
   /** Whether the slow-start ramp is still running. */
@@ -112,9 +166,15 @@ export class Backend implements Candidate {
     return this.ewma.estimate(now);
   }
 
-  /** May take new requests: ready and not ejected. */
+  /** May take new requests: ready, not drained on purpose and not ejected. */
   routable(now: number): boolean {
-    return !this.#removed && this.readiness.state === 'ready' && !this.outlier.isEjected(now);
+    return (
+      !this.#removed &&
+      this.readiness.state === 'ready' &&
+      !this.#drainedByOperator &&
+      !this.#drainedByDiscovery &&
+      !this.outlier.isEjected(now)
+    );
   }
 
   /** Taken out of discovery: no new requests; the pool closes once requests in flight finish. */

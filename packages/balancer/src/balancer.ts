@@ -1,13 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHealth, type Health } from '@readykit/health';
-import { writeBody, writePlain } from '@readykit/health/http-response';
 import { createMetrics, ManagementServer, type Metrics } from '@readykit/metrics';
-import { backendsReport } from './admin/backends-report.ts';
+import { AdminApi } from './admin/admin-api.ts';
 import { BalancerMetrics } from './admin/balancer-metrics.ts';
 import type { Backend } from './backend.ts';
 import { BackendSet } from './backend-set.ts';
 import { createBalance } from './balance/create-balance.ts';
+import { changedSettings, RELOADABLE_SETTINGS } from './config-changes.ts';
 import type { Discovery } from './discover/discovery.ts';
 import { StaticDiscovery } from './discover/static-discovery.ts';
 import { type BalancerConfig, type BalancerOptions, resolveBalancerConfig } from './options.ts';
@@ -37,8 +37,15 @@ export interface BalancerAddresses {
  * with `/metrics`, `/healthz`, `/readyz` and `/api/backends`. Shuts down with the kit's
  * timeline: readiness 503, keep serving for `shutdown.delay`, stop accepting, drain.
  */
+/** What {@link Balancer.reconfigure} did with a new configuration. */
+export interface ReconfigureResult {
+  /** Settings now in effect. */
+  readonly applied: readonly string[];
+  /** Settings that changed but are read at start only. */
+  readonly needRestart: readonly string[];
+}
+
 export class Balancer {
-  readonly config: BalancerConfig;
   readonly backends: BackendSet;
   readonly health: Health;
   readonly metrics: Metrics;
@@ -47,6 +54,7 @@ export class Balancer {
   readonly #server: Server;
   readonly #admin: ManagementServer;
   readonly #log: (line: string) => void;
+  #config: BalancerConfig;
   #unsubscribe: (() => void) | undefined;
   #closed: Promise<void> | undefined;
 
@@ -55,7 +63,7 @@ export class Balancer {
       Object.isFrozen(options) && 'listen' in options && typeof options.listen === 'object'
         ? (options as BalancerConfig)
         : resolveBalancerConfig(options);
-    this.config = config;
+    this.#config = config;
     this.#log = runtime.log ?? (() => {});
     this.#discovery = runtime.discovery ?? new StaticDiscovery(config.backends);
     this.backends = new BackendSet(config);
@@ -116,9 +124,51 @@ export class Balancer {
       handlers: [
         (req, res) => this.health.handle(req, res),
         (req, res) => this.metrics.handle(req, res),
-        (req, res) => this.#api(req, res),
+        new AdminApi({
+          backends: this.backends,
+          describe: () => ({ algorithm: this.#config.algorithm, discovery: this.#discovery.description }),
+          inFlight: () => this.engine.inFlight,
+          token: config.adminToken,
+          log: this.#log,
+        }).handle,
       ],
     });
+  }
+
+  /** The configuration in effect (a reload replaces it). */
+  get config(): BalancerConfig {
+    return this.#config;
+  }
+
+  /** Where backends come from. */
+  get discovery(): Discovery {
+    return this.#discovery;
+  }
+
+  /**
+   * Applies a new configuration (a reload of the config file): the backend list when it is
+   * static, weights, the algorithm and its hashing settings take effect for the next request,
+   * without a restart and without failing a request in flight. Other changed settings are
+   * reported back and logged, and wait for a restart.
+   */
+  reconfigure(next: BalancerConfig): ReconfigureResult {
+    const changed = changedSettings(this.#config, next);
+    const applied = changed.filter((key) => RELOADABLE_SETTINGS.has(key));
+    const needRestart = changed.filter((key) => !RELOADABLE_SETTINGS.has(key));
+    if (applied.includes('backends') && this.#discovery instanceof StaticDiscovery) {
+      this.#discovery.update(next.backends);
+    }
+    if (applied.some((key) => key !== 'backends')) {
+      this.engine.setBalance(createBalance(next.algorithm, { tableSize: next.maglevTableSize }), next);
+    }
+    // Start-only settings keep their running values, so the next reload reports them again.
+    const effective: Record<string, unknown> = { ...this.#config };
+    for (const key of RELOADABLE_SETTINGS) effective[key] = next[key as keyof BalancerConfig];
+    this.#config = Object.freeze(effective) as unknown as BalancerConfig;
+    if (applied.length > 0) this.#log(`config reloaded: ${applied.join(', ')} applied`);
+    if (needRestart.length > 0)
+      this.#log(`config reloaded: ${needRestart.join(', ')} changed; restart to apply`);
+    return { applied, needRestart };
   }
 
   /** Listens on both addresses, then starts discovery and the readiness checks. */
@@ -156,21 +206,6 @@ export class Balancer {
   async #closeUpstreams(): Promise<void> {
     this.#unsubscribe?.();
     await Promise.all([this.#discovery.close(), this.backends.close()]);
-  }
-
-  #api(req: IncomingMessage, res: ServerResponse): boolean {
-    const path = req.url?.split('?')[0];
-    if (path !== '/api/backends') return false;
-    const head = req.method === 'HEAD';
-    if (req.method !== 'GET' && !head) {
-      writePlain(res, 405, 'method not allowed\n', head);
-      return true;
-    }
-    const body = JSON.stringify(
-      backendsReport(this.backends, this.config.algorithm, this.#discovery.description, this.engine.inFlight),
-    );
-    writeBody(res, 200, 'application/json', body, head);
-    return true;
   }
 }
 

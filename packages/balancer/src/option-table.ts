@@ -12,7 +12,14 @@ export type OptionKind =
   | 'header'
   | 'cookie'
   | 'path'
-  | 'cidrs';
+  | 'cidrs'
+  | 'boolean'
+  | 'secret'
+  | 'dnsTarget'
+  | 'service'
+  | 'portRef'
+  | 'file'
+  | 'scheme';
 
 /** One setting: its config key, its flag, its default and what it means. */
 export interface OptionSpec {
@@ -55,12 +62,84 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: 'Admin listener for /metrics, /healthz, /readyz and /api/backends. Loopback by default: keep it off public networks.',
   },
   {
+    key: 'adminToken',
+    flag: 'admin-token',
+    kind: 'secret',
+    default: undefined,
+    help: "Bearer token every /api/ request must carry (backends, drain, undrain, the dashboard's data); probes and /metrics stay open. Required when the admin listener is not on loopback. Flags show in ps: prefer the config file or READYKIT_BALANCER_ADMIN_TOKEN.",
+  },
+  {
+    key: 'watchConfig',
+    flag: 'watch-config',
+    kind: 'boolean',
+    default: true,
+    help: 'Reload the --config file when it changes: backends, weights, algorithm and hashing apply at once, without failing a request; an invalid edit is logged and the last good configuration stays. Other settings need a restart (logged).',
+  },
+  {
     key: 'backends',
     flag: 'backend',
     kind: 'backends',
     default: [],
     repeated: true,
     help: 'A backend origin, optionally followed by weight=N (1-1000, default 1): --backend http://10.0.0.7:3000 weight=2. Repeat for each backend.',
+  },
+  {
+    key: 'dns.name',
+    flag: 'dns',
+    kind: 'dnsTarget',
+    default: undefined,
+    help: "Discover backends in DNS instead: HOST:PORT (every A and AAAA address, that port) or _service._proto.NAME (SRV records: targets, ports and weights). Re-resolved when the records' TTL runs out; a failing resolver keeps the last good set.",
+  },
+  {
+    key: 'dns.resolver',
+    flag: 'dns-resolver',
+    kind: 'address',
+    default: undefined,
+    help: "DNS server to ask, HOST:PORT (default: the system's resolvers).",
+  },
+  {
+    key: 'dns.minTtl',
+    flag: 'dns-min-ttl',
+    kind: 'duration',
+    default: S,
+    min: 100,
+    help: "Re-resolve no more often than this, whatever the records' TTL.",
+  },
+  {
+    key: 'dns.maxTtl',
+    flag: 'dns-max-ttl',
+    kind: 'duration',
+    default: 60 * S,
+    min: 100,
+    help: "Re-resolve at least this often, whatever the records' TTL.",
+  },
+  {
+    key: 'kubernetes.service',
+    flag: 'k8s-service',
+    kind: 'service',
+    default: undefined,
+    help: 'Discover backends from the EndpointSlices of this Service, [NAMESPACE/]NAME (in-cluster credentials, else KUBECONFIG). Terminating endpoints that still serve get no new requests.',
+  },
+  {
+    key: 'kubernetes.port',
+    flag: 'k8s-port',
+    kind: 'portRef',
+    default: undefined,
+    help: 'The EndpointSlice port to send to, by name or number (default: the only one).',
+  },
+  {
+    key: 'kubernetes.kubeconfig',
+    flag: 'kubeconfig',
+    kind: 'file',
+    default: undefined,
+    help: 'Kubeconfig file outside a cluster (default: in-cluster credentials, else $KUBECONFIG, else ~/.kube/config).',
+  },
+  {
+    key: 'discoveryScheme',
+    flag: 'discovery-scheme',
+    kind: 'scheme',
+    default: 'http',
+    help: 'Scheme of the backends DNS or Kubernetes discovery finds: http or https.',
   },
   {
     key: 'algorithm',

@@ -15,12 +15,23 @@ export interface BackendSpec {
   readonly url: string;
   /** Relative share of traffic, 1-1000. */
   readonly weight: number;
+  /**
+   * Discovery says the backend is going away but still serves (a Kubernetes endpoint that is
+   * terminating and serving): no new requests; requests in flight finish. @default false
+   */
+  readonly draining?: boolean;
 }
 
 const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 const DURATION = /^(\d{1,9}(?:\.\d{1,3})?)\s*(ms|s|m|h)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const MAX_WEIGHT = 1000;
+const DNS_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const HOST_NAME = new RegExp(`^(?=.{1,253}\\.?$)${DNS_LABEL}(?:\\.${DNS_LABEL})*\\.?$`);
+const SRV_NAME = new RegExp(`^_[A-Za-z0-9-]{1,62}\\._(?:tcp|udp)\\.${DNS_LABEL}(?:\\.${DNS_LABEL})*\\.?$`);
+const K8S_NAME = '[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?';
+const SERVICE = new RegExp(`^(?:${K8S_NAME}/)?${K8S_NAME}$`);
+const PORT_NAME = /^[a-z0-9](?:[-a-z0-9]{0,13}[a-z0-9])?$/;
 
 /**
  * Reads one setting's raw value (a flag string, or whatever YAML produced) into its typed form,
@@ -64,6 +75,43 @@ export function readOptionValue(spec: OptionSpec, raw: unknown): unknown {
       return raw;
     case 'cidrs':
       return listOf(raw).map((item, i) => readCidr(`${key}[${i}]`, item));
+    case 'boolean':
+      if (raw === true || raw === 'true') return true;
+      if (raw === false || raw === 'false') return false;
+      throw invalidConfig(key, 'true or false', raw);
+    case 'secret':
+      // Printable ASCII without spaces: what fits in `Authorization: Bearer`. Never echoed.
+      if (typeof raw !== 'string' || !/^[!-~]{16,512}$/.test(raw)) {
+        throw invalidConfig(key, '16 to 512 printable ASCII characters without spaces', '(hidden)');
+      }
+      return raw;
+    case 'dnsTarget':
+      return readDnsTarget(key, raw);
+    case 'service':
+      if (typeof raw !== 'string' || !SERVICE.test(raw)) {
+        throw invalidConfig(key, 'a Service as [NAMESPACE/]NAME (lowercase DNS labels)', raw);
+      }
+      return raw;
+    case 'portRef':
+      if (typeof raw === 'number' || (typeof raw === 'string' && /^\d{1,5}$/.test(raw))) {
+        const port = Number(raw);
+        if (Number.isInteger(port) && port >= 1 && port <= 65_535) return port;
+      } else if (typeof raw === 'string' && PORT_NAME.test(raw) && /[a-z]/.test(raw)) {
+        return raw;
+      }
+      throw invalidConfig(
+        key,
+        'a port number (1-65535) or port name (lowercase, at most 15 characters)',
+        raw,
+      );
+    case 'file':
+      if (typeof raw !== 'string' || raw.length === 0 || raw.length > 4096 || raw.includes('\0')) {
+        throw invalidConfig(key, 'a file path', raw);
+      }
+      return raw;
+    case 'scheme':
+      if (raw !== 'http' && raw !== 'https') throw invalidConfig(key, 'http or https', raw);
+      return raw;
   }
 }
 
@@ -81,6 +129,22 @@ function readAddress(key: string, raw: unknown): Address {
   if (m[1] !== undefined && isIP(host) !== 6)
     throw invalidConfig(key, 'HOST:PORT with a valid IPv6 address', raw);
   return { host, port };
+}
+
+/**
+ * What `dns.name` accepts: `_service._proto.name` (SRV) or `host:port` (A and AAAA), where
+ * host is a DNS name or an IP address (a fixed address is allowed, for tests and one-off use).
+ */
+function readDnsTarget(key: string, raw: unknown): string {
+  if (typeof raw === 'string' && raw.length <= 260) {
+    if (SRV_NAME.test(raw)) return raw;
+    const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(raw);
+    const port = m === null ? 0 : Number(m[3]);
+    const host = m?.[1] ?? m?.[2];
+    if (host !== undefined && port >= 1 && port <= 65_535 && (HOST_NAME.test(host) || isIP(host) !== 0))
+      return raw;
+  }
+  throw invalidConfig(key, 'HOST:PORT (A and AAAA records) or _service._proto.NAME (SRV records)', raw);
 }
 
 /** `URL`, `URL weight=N` (a flag or a YAML string) or `{ url, weight }` (YAML). */

@@ -17,7 +17,21 @@ export type BalancerOptions = Readonly<Record<string, unknown>>;
 export interface BalancerConfig {
   readonly listen: Address;
   readonly admin: Address;
+  readonly adminToken: string | undefined;
+  readonly watchConfig: boolean;
   readonly backends: readonly BackendSpec[];
+  readonly dns: {
+    readonly name: string | undefined;
+    readonly resolver: Address | undefined;
+    readonly minTtl: number;
+    readonly maxTtl: number;
+  };
+  readonly kubernetes: {
+    readonly service: string | undefined;
+    readonly port: string | number | undefined;
+    readonly kubeconfig: string | undefined;
+  };
+  readonly discoveryScheme: 'http' | 'https';
   readonly algorithm: AlgorithmName;
   readonly hashHeader: string | undefined;
   readonly hashCookie: string | undefined;
@@ -135,11 +149,27 @@ function crossCheck(config: BalancerConfig): void {
     );
   }
   if (!isPrime(config.maglevTableSize)) throw configError('maglevTableSize must be a prime number');
+  if (config.dns.maxTtl < config.dns.minTtl) {
+    throw configError(`dns.maxTtl must be at least dns.minTtl (${config.dns.minTtl} ms)`);
+  }
+  const sources = [
+    config.backends.length > 0 ? 'backends' : undefined,
+    config.dns.name === undefined ? undefined : 'dns.name',
+    config.kubernetes.service === undefined ? undefined : 'kubernetes.service',
+  ].filter((source) => source !== undefined);
+  if (sources.length > 1) throw configError(`give one discovery source, not ${sources.join(' and ')}`);
+  if (config.adminToken === undefined && !isLoopback(config.admin.host)) {
+    throw configError('adminToken is required when the admin listener is not on loopback');
+  }
   const seen = new Set<string>();
   for (const backend of config.backends) {
     if (seen.has(backend.url)) throw configError(`backends lists ${backend.url} twice`);
     seen.add(backend.url);
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function isPrime(n: number): boolean {

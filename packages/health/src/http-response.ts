@@ -4,7 +4,7 @@ const NO_HEADERS: readonly string[] = Object.freeze([]);
 
 /**
  * Writes a whole small answer of readykit's own (probes, scrapes, refusals): never cached,
- * never sniffed, `Allow` on 405. One writeHead with a flat array, the cheapest way through
+ * never sniffed, `Allow: GET, HEAD` on 405 unless `extraHeaders` names its own. One writeHead with a flat array, the cheapest way through
  * Node's header handling; headers set earlier (Connection: close while draining) stay.
  * `extraHeaders` is a flat name/value list.
  */
@@ -28,7 +28,7 @@ export function writeBody(
     String(typeof body === 'string' ? Buffer.byteLength(body) : body.length),
     ...extraHeaders,
   ];
-  if (status === 405) headers.push('Allow', 'GET, HEAD');
+  if (status === 405 && !extraHeaders.includes('Allow')) headers.push('Allow', 'GET, HEAD');
   res.writeHead(status, headers);
   res.end(head ? undefined : body);
 }

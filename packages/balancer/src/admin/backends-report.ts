@@ -5,7 +5,11 @@ import type { CheckOutcome } from '../health/readiness-tracker.ts';
 /** What `/api/backends` answers for one backend. */
 export interface BackendReport {
   readonly url: string;
+  /** `host:port`, the name `POST /api/backends/{name}/drain` takes. */
+  readonly name: string;
   readonly state: string;
+  /** Who drained it on purpose (its own readiness 503 shows in `state` alone). */
+  readonly drain: 'operator' | 'discovery' | null;
   readonly weight: number;
   readonly effectiveWeight: number;
   readonly slowStart: boolean;
@@ -29,7 +33,7 @@ export interface BackendsReport {
   readonly backends: readonly BackendReport[];
 }
 
-/** A snapshot of every backend, for `/api/backends` (and the dashboard to come). */
+/** A snapshot of every backend, for `/api/backends` and the dashboard. */
 export function backendsReport(
   backends: BackendSet,
   algorithm: string,
@@ -43,15 +47,18 @@ export function backendsReport(
     discovery,
     panic: backends.panic,
     inFlight,
-    backends: [...backends.all()].map((backend) => reportOf(backend, now)),
+    backends: [...backends.all()].map((backend) => backendReport(backend, now)),
   };
 }
 
-function reportOf(backend: Backend, now: number): BackendReport {
+/** What `/api/backends` answers for one backend. */
+export function backendReport(backend: Backend, now: number): BackendReport {
   const ejected = backend.outlier.isEjected(now);
   return {
     url: backend.id,
+    name: backend.name,
     state: backend.state,
+    drain: backend.drainedBy ?? null,
     weight: backend.weight,
     effectiveWeight: round(backend.effectiveWeight),
     slowStart: backend.state === 'ready' && backend.inSlowStart(now),

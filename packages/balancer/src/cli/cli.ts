@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Balancer } from '../balancer.ts';
+import { createDiscovery } from '../discover/create-discovery.ts';
 import { BalancerError } from '../errors.ts';
 import { resolveBalancerConfig } from '../options.ts';
 import { parseCliArgs } from './cli-args.ts';
-import { readConfigFile } from './config-file.ts';
+import { parseConfigText, readConfigBytes } from './config-file.ts';
+import { ConfigWatcher } from './config-watcher.ts';
 import { helpText } from './help-text.ts';
 
 /** Streams the CLI writes to; tests pass their own. */
@@ -34,9 +36,22 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
       io.stdout(`readykit-balancer ${packageVersion()}\n`);
       return 0;
     }
-    const file = args.configPath === undefined ? {} : await readConfigFile(args.configPath);
-    const config = resolveBalancerConfig(file, args.flags);
-    balancer = new Balancer(config, { handleSignals: true, log: (line) => io.stdout(`${line}\n`) });
+    const flags = withEnvironment(args.flags);
+    const bytes = args.configPath === undefined ? undefined : await readConfigBytes(args.configPath);
+    const file = bytes === undefined ? {} : parseConfigText(bytes.toString('utf8'), args.configPath!);
+    const config = resolveBalancerConfig(file, flags);
+    const log = (line: string): void => io.stdout(`${line}\n`);
+    balancer = new Balancer(config, { handleSignals: true, log, discovery: createDiscovery(config, log) });
+    if (args.configPath !== undefined && bytes !== undefined && config.watchConfig) {
+      const running = balancer;
+      const watcher = new ConfigWatcher(
+        { path: args.configPath, flags, apply: (next) => running.reconfigure(next), log },
+        bytes,
+      );
+      running.health.on('shutdown', ({ phase }) => {
+        if (phase === 'delay') watcher.close();
+      });
+    }
   } catch (error) {
     if (error instanceof BalancerError || isReadykitError(error)) {
       io.stderr(`readykit-balancer: ${(error as Error).message}\n`);
@@ -53,6 +68,13 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
     return 1;
   }
   return undefined;
+}
+
+/** The admin token may come from the environment, out of `ps`'s sight; a flag still wins. */
+function withEnvironment(flags: ReadonlyMap<string, unknown>): ReadonlyMap<string, unknown> {
+  const token = process.env.READYKIT_BALANCER_ADMIN_TOKEN;
+  if (token === undefined || token === '' || flags.has('adminToken')) return flags;
+  return new Map([...flags, ['adminToken', token]]);
 }
 
 function isReadykitError(error: unknown): boolean {

@@ -10,17 +10,20 @@ const MAX_CONFIG_BYTES = 1_048_576;
  * line), duplicate keys, anchors/aliases bombs and files over 1 MiB are refused with one line.
  */
 export async function readConfigFile(path: string): Promise<unknown> {
-  let text: string;
+  return parseConfigText((await readConfigBytes(path)).toString('utf8'), path);
+}
+
+/** The config file's bytes; a missing or unreadable file or one over 1 MiB is refused in one line. */
+export async function readConfigBytes(path: string): Promise<Buffer> {
+  let bytes: Buffer;
   try {
-    const bytes = await readFile(path);
-    if (bytes.length > MAX_CONFIG_BYTES) throw configError(`config file ${quote(path)} is larger than 1 MiB`);
-    text = bytes.toString('utf8');
+    bytes = await readFile(path);
   } catch (error) {
-    if (error instanceof BalancerError) throw error;
     const code = (error as { code?: string }).code ?? 'unreadable';
     throw configError(`cannot read config file ${quote(path)}: ${code}`);
   }
-  return parseConfigText(text, path);
+  if (bytes.length > MAX_CONFIG_BYTES) throw configError(`config file ${quote(path)} is larger than 1 MiB`);
+  return bytes;
 }
 
 /** Parses YAML config text; `source` names it in errors. */

@@ -12,6 +12,13 @@ const VALUE_NAMES: Record<OptionSpec['kind'], string> = {
   cookie: 'COOKIE',
   path: 'PATH',
   cidrs: 'IP|CIDR',
+  boolean: 'true|false',
+  secret: 'TOKEN',
+  dnsTarget: 'NAME',
+  service: '[NS/]NAME',
+  portRef: 'PORT',
+  file: 'FILE',
+  scheme: 'SCHEME',
 };
 
 /** `--help`: every flag with its config key and default, generated from the option table. */

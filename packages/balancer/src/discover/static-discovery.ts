@@ -1,20 +1,46 @@
 import type { BackendSpec } from '../options.ts';
 import type { Discovery } from './discovery.ts';
 
-/** The backends given by flags or the config file: one set, delivered once. */
+/**
+ * The backends given by flags or the config file. A config reload hands it a new list with
+ * {@link update}; subscribers hear of it only when the list changed.
+ */
 export class StaticDiscovery implements Discovery {
-  readonly description: string;
-  readonly #backends: readonly BackendSpec[];
+  #backends: readonly BackendSpec[];
+  readonly #listeners = new Set<(backends: readonly BackendSpec[]) => void>();
 
   constructor(backends: readonly BackendSpec[]) {
     this.#backends = backends;
-    this.description = `static (${backends.length} backend${backends.length === 1 ? '' : 's'})`;
+  }
+
+  get description(): string {
+    const n = this.#backends.length;
+    return `static (${n} backend${n === 1 ? '' : 's'})`;
   }
 
   subscribe(listener: (backends: readonly BackendSpec[]) => void): () => void {
+    this.#listeners.add(listener);
     listener(this.#backends);
-    return () => {};
+    return () => this.#listeners.delete(listener);
   }
 
-  async close(): Promise<void> {}
+  /** Replaces the list; returns whether it differed (order aside). */
+  update(backends: readonly BackendSpec[]): boolean {
+    if (sameBackends(this.#backends, backends)) return false;
+    this.#backends = backends;
+    for (const listener of this.#listeners) listener(backends);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+  }
+}
+
+/** Whether two sets hold the same backends with the same weights and drain flags. */
+export function sameBackends(a: readonly BackendSpec[], b: readonly BackendSpec[]): boolean {
+  if (a.length !== b.length) return false;
+  const key = (spec: BackendSpec): string => `${spec.url} ${spec.weight} ${spec.draining === true}`;
+  const left = new Set(a.map(key));
+  return b.every((spec) => left.has(key(spec)));
 }

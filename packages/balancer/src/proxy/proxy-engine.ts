@@ -25,7 +25,9 @@ export class ProxyEngine {
   readonly config: BalancerConfig;
   readonly backends: BackendSet;
   readonly retryBudget: RetryBudget;
-  readonly #balance: Balance;
+  #balance: Balance;
+  #hashHeader: string | undefined;
+  #hashCookie: string | undefined;
   readonly #metrics: BalancerMetrics;
   readonly #propagation: HopPropagation;
   readonly #forwarded: ForwardedHeaders;
@@ -49,6 +51,8 @@ export class ProxyEngine {
     this.config = config;
     this.backends = backends;
     this.#balance = balance;
+    this.#hashHeader = config.hashHeader;
+    this.#hashCookie = config.hashCookie;
     this.#metrics = metrics;
     this.retryBudget = new RetryBudget({
       ratio: config.retry.budgetRatio,
@@ -66,6 +70,21 @@ export class ProxyEngine {
     this.#forwarded = new ForwardedHeaders({ trustedProxies: config.trustedProxies });
     this.#rewritten = new HeaderNameSet([...FORWARDED_HEADERS, ...this.#propagation.rewrites]);
     this.#pickInput = { rng, now: 0, hashKey: undefined, excluded: undefined };
+  }
+
+  /** The algorithm in use. */
+  get balance(): Balance {
+    return this.#balance;
+  }
+
+  /**
+   * Switches the algorithm (a config reload): the next pick uses it; requests in flight keep
+   * the backend they have.
+   */
+  setBalance(balance: Balance, hashing: Pick<BalancerConfig, 'hashHeader' | 'hashCookie'>): void {
+    this.#balance = balance;
+    this.#hashHeader = hashing.hashHeader;
+    this.#hashCookie = hashing.hashCookie;
   }
 
   /** The `request` listener of the proxy server. */
@@ -149,7 +168,8 @@ export class ProxyEngine {
   }
 
   #hashKey(req: IncomingMessage): string | undefined {
-    const { hashHeader, hashCookie } = this.config;
+    const hashHeader = this.#hashHeader;
+    const hashCookie = this.#hashCookie;
     if (hashHeader !== undefined) {
       const value = req.headers[hashHeader];
       if (typeof value === 'string' && value !== '') return value;
