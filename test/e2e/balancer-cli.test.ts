@@ -128,6 +128,31 @@ describe('invalid configuration: exit 2, one line naming the key, no stack trace
       stderr: /^backends\[0\]\.weight must be a whole number from 1 to 1000, got 5000$/,
     },
     {
+      name: 'admin listener off loopback without a token',
+      args: ['--admin', '0.0.0.0:0'],
+      stderr: /^adminToken is required when the admin listener is not on loopback$/,
+    },
+    {
+      name: 'admin token too short (and not echoed)',
+      args: ['--admin-token', 'hunter2'],
+      stderr: /^adminToken must be 16 to 512 printable ASCII characters without spaces, got "\(hidden\)"$/,
+    },
+    {
+      name: 'two discovery sources',
+      args: ['--backend', 'http://127.0.0.1:1', '--dns', 'api.internal:8080'],
+      stderr: /^give one discovery source, not backends and dns\.name$/,
+    },
+    {
+      name: 'malformed DNS name',
+      args: ['--dns', 'api.internal'],
+      stderr: /^dns\.name must be HOST:PORT \(A and AAAA records\) or _service\._proto\.NAME/,
+    },
+    {
+      name: 'malformed Kubernetes service',
+      args: ['--k8s-service', 'Default/API'],
+      stderr: /^kubernetes\.service must be a Service as \[NAMESPACE\/\]NAME/,
+    },
+    {
       name: 'missing config file',
       args: ['--config', join(dir, 'absent.yaml')],
       stderr: /^cannot read config file ".*absent\.yaml": ENOENT$/,
@@ -200,6 +225,41 @@ describe('running', () => {
     const res = await fetch(`${bal.url}/api/items/7`);
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { id: '7', name: 'item 7' });
+    bal.kill('SIGKILL');
+  });
+
+  test('an edited config file is applied without a restart; a broken edit is logged and ignored', async () => {
+    const [one, two] = await Promise.all([startService({ WARMUP_MS: '0' }), startService({ WARMUP_MS: '0' })]);
+    started.push(one, two);
+    const lines = (algorithm: string, backends: string[]) =>
+      [
+        'listen: 127.0.0.1:0',
+        'admin: 127.0.0.1:0',
+        `algorithm: ${algorithm}`,
+        'healthCheck: { interval: 200ms, timeout: 150ms }',
+        'backends:',
+        ...backends.map((url) => `  - ${url}`),
+        '',
+      ].join('\n');
+    const config = file('watched.yaml', lines('p2c-ewma', [one.url]));
+    const bal = await startBalancer(['--config', config]);
+    started.push(bal);
+    await bal.waitFor('one backend ready', (r) => r.backends.length === 1 && r.backends[0]!.state === 'ready');
+
+    writeFileSync(config, lines('round-robin', [one.url, `${two.url} weight=2`]));
+    await bal.waitForLine(/^config reloaded: backends, algorithm applied$/);
+    const report = await bal.waitFor('both ready', (r) => r.backends.filter((b) => b.state === 'ready').length === 2);
+    assert.equal(report.algorithm, 'round-robin');
+    assert.deepEqual(report.backends.map((b) => b.weight).sort(), [1, 2]);
+
+    writeFileSync(config, lines('round-robin', [one.url, two.url]).replace('listen: 127.0.0.1:0', 'listen: 127.0.0.1:1'));
+    await bal.waitForLine(/^config reloaded: backends applied$/);
+    await bal.waitForLine(/^config reloaded: listen changed; restart to apply$/);
+
+    writeFileSync(config, 'algorithm: sideways\n');
+    await bal.waitForLine(/^config reload rejected: algorithm must be one of .*; keeping the last good configuration$/);
+    assert.equal((await bal.backends()).algorithm, 'round-robin');
+    assert.equal((await fetch(`${bal.url}/api/items/3`)).status, 200);
     bal.kill('SIGKILL');
   });
 
