@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { closest } from '@readykit/health/validate';
 import type { AlgorithmName } from './balance/candidate.ts';
 import { BalancerError, BalancerErrorCodes } from './errors.ts';
@@ -151,6 +152,10 @@ function crossCheck(config: BalancerConfig): void {
   if (!isPrime(config.maglevTableSize)) throw configError('maglevTableSize must be a prime number');
   if (config.dns.maxTtl < config.dns.minTtl) {
     throw configError(`dns.maxTtl must be at least dns.minTtl (${config.dns.minTtl} ms)`);
+  }
+  const resolver = config.dns.resolver;
+  if (resolver !== undefined && (isIP(resolver.host) === 0 || resolver.port === 0)) {
+    throw configError('dns.resolver must be an IP address and a port, such as 10.0.0.10:53');
   }
   const sources = [
     config.backends.length > 0 ? 'backends' : undefined,
