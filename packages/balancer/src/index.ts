@@ -1,6 +1,7 @@
+export { AdminApi } from './admin/admin-api.ts';
 export { type BackendReport, type BackendsReport, backendsReport } from './admin/backends-report.ts';
 export { BalancerMetrics } from './admin/balancer-metrics.ts';
-export { Backend, type BackendStats } from './backend.ts';
+export { Backend, type BackendStats, type DrainSource } from './backend.ts';
 export { BackendSet } from './backend-set.ts';
 export {
   ALGORITHM_NAMES,
@@ -10,8 +11,17 @@ export {
   type PickInput,
 } from './balance/candidate.ts';
 export { createBalance } from './balance/create-balance.ts';
-export { Balancer, type BalancerAddresses, type BalancerRuntime, createBalancer } from './balancer.ts';
+export {
+  Balancer,
+  type BalancerAddresses,
+  type BalancerRuntime,
+  createBalancer,
+  type ReconfigureResult,
+} from './balancer.ts';
+export { ConfigWatcher, type ConfigWatcherOptions } from './cli/config-watcher.ts';
+export { createDiscovery } from './discover/create-discovery.ts';
 export type { Discovery } from './discover/discovery.ts';
+export { type AddressRecords, DnsDiscovery, type DnsDiscoveryOptions } from './discover/dns-discovery.ts';
 export { StaticDiscovery } from './discover/static-discovery.ts';
 export { BalancerError, type BalancerErrorCode, BalancerErrorCodes } from './errors.ts';
 export { BACKEND_STATES, type BackendState } from './health/backend-state.ts';

@@ -41,7 +41,11 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
     const file = bytes === undefined ? {} : parseConfigText(bytes.toString('utf8'), args.configPath!);
     const config = resolveBalancerConfig(file, flags);
     const log = (line: string): void => io.stdout(`${line}\n`);
-    balancer = new Balancer(config, { handleSignals: true, log, discovery: createDiscovery(config, log) });
+    balancer = new Balancer(config, {
+      handleSignals: true,
+      log,
+      discovery: await createDiscovery(config, log),
+    });
     if (args.configPath !== undefined && bytes !== undefined && config.watchConfig) {
       const running = balancer;
       const watcher = new ConfigWatcher(

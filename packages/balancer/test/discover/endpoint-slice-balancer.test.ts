@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { test } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Balancer } from '../../src/balancer.ts';
+import { EndpointSliceDiscovery } from '../../src/discover/endpoint-slice-discovery.ts';
+import { BalancerFixture } from '../support/balancer-fixture.ts';
+import { FakeKubeApi, type FakeSlice } from '../support/fake-kube-api.ts';
+import { seededRng } from '../support/seeded-rng.ts';
+import type { TestBackend } from '../support/test-backend.ts';
+import { until } from '../support/test-backend.ts';
+
+type Conditions = { ready: boolean; serving: boolean; terminating: boolean };
+const READY: Conditions = { ready: true, serving: true, terminating: false };
+
+/**
+ * One slice per loopback backend: the backends share 127.0.0.1 and differ by port, and a
+ * slice's ports apply to all its endpoints (the controller splits pods whose named port maps
+ * to different numbers into different slices the same way).
+ */
+function sliceFor(name: string, backend: TestBackend, conditions: Conditions): FakeSlice {
+  return {
+    name: `api-${name}`,
+    service: 'api',
+    endpoints: [{ addresses: ['127.0.0.1'], conditions, pod: `api-${name}` }],
+    ports: [{ name: 'http', port: Number(new URL(backend.url).port), protocol: 'TCP' }],
+  };
+}
+
+test('through the balancer: terminating-but-serving endpoints get no new requests and finish those in flight; not serving ones go', async (t) => {
+  const fixture = new BalancerFixture();
+  const api = await FakeKubeApi.start();
+  t.after(async () => {
+    await fixture.close();
+    await api.close();
+  });
+  const [a, b, c] = await fixture.backends('a', 'b', 'c');
+  api.apply(sliceFor('a', a!, READY));
+  api.apply(sliceFor('b', b!, READY));
+  api.apply(sliceFor('c', c!, READY));
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(api.kubeconfigYaml());
+  const lines: string[] = [];
+  const discovery = new EndpointSliceDiscovery({
+    service: 'api',
+    port: 'http',
+    kubeConfig,
+    log: (l) => lines.push(l),
+  });
+  const balancer = new Balancer(
+    {
+      listen: '127.0.0.1:0',
+      admin: '127.0.0.1:0',
+      // Round-robin reaches c within three requests; P2C-EWMA may shun it after one slow probe.
+      algorithm: 'round-robin',
+      healthCheck: { interval: 50, timeout: 50, rise: 1, fall: 3 },
+      slowStart: { window: 0 },
+    },
+    { discovery, rng: seededRng(11) },
+  );
+  t.after(() => balancer.close());
+  const { proxy, admin } = await balancer.start();
+  await until(() => balancer.backends.readyCount(performance.now()) === 3, 3000, 'three ready backends');
+  const get = () => fixture.request(`${proxy}/`);
+
+  // Hold c's next answer: one request to it is in flight when Kubernetes starts terminating it.
+  const held: ServerResponse[] = [];
+  c!.handler = (_req, res) => held.push(res);
+  const sent: Array<{ answer: Promise<{ status: number; body: string }>; done: boolean }> = [];
+  for (let i = 0; i < 30 && held.length === 0; i++) {
+    const request = { answer: get(), done: false };
+    const finished = () => {
+      request.done = true;
+    };
+    request.answer.then(finished, finished);
+    sent.push(request);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.equal(held.length, 1, 'one request reached c');
+  // Every other request is answered; the one still open is c's.
+  await until(() => sent.filter((r) => !r.done).length === 1, 3000, 'the others answered');
+  const toC = sent.find((r) => !r.done)!.answer;
+
+  api.apply(sliceFor('c', c!, { ready: false, serving: true, terminating: true }));
+  await until(
+    () => [...balancer.backends.all()].some((x) => x.id === c!.url && x.state === 'draining'),
+    3000,
+    'c draining',
+  );
+  const seenByC = c!.seen.length;
+  const answers = await Promise.all(Array.from({ length: 30 }, get));
+  assert.ok(
+    answers.every((r) => r.status === 200 && (r.body === 'a' || r.body === 'b')),
+    answers.map((r) => `${r.status} ${r.body}`).join(', '),
+  );
+  assert.equal(c!.seen.length, seenByC, 'a draining backend got a new request');
+
+  const report = JSON.parse((await fixture.request(`${admin}/api/backends`)).body) as {
+    discovery: string;
+    backends: Array<{ url: string; state: string; drain: string | null; inFlight: number }>;
+  };
+  assert.equal(report.discovery, 'kubernetes endpointslices default/api port http (3 backends)');
+  const cReport = report.backends.find((x) => x.url === c!.url);
+  assert.equal(cReport?.drain, 'discovery');
+  assert.equal(cReport?.inFlight, 1);
+
+  held[0]!.end('c, late');
+  const late = await toC;
+  assert.equal(late.status, 200);
+  assert.equal(late.body, 'c, late');
+
+  api.apply(sliceFor('c', c!, { ready: false, serving: false, terminating: true }));
+  await until(() => balancer.backends.size === 2, 3000, 'c removed');
+  assert.deepEqual([...balancer.backends.all()].map((x) => x.id).sort(), [a!.url, b!.url].sort());
+  assert.ok(
+    lines.includes('kubernetes default/api: 3 backends (1 draining) from 3 slices'),
+    lines.join('\n'),
+  );
+});
