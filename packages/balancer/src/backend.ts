@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { RequestWindow } from './admin/request-window.ts';
 import type { Candidate } from './balance/candidate.ts';
 import { ActiveHealthCheck } from './health/active-check.ts';
 import type { BackendState } from './health/backend-state.ts';
@@ -37,6 +38,8 @@ export class Backend implements Candidate {
   readonly readiness: ReadinessTracker;
   readonly outlier: OutlierDetector;
   readonly stats: BackendStats = { requests: 0, failures: 0, retries: 0, ejections: 0 };
+  /** Finished attempts of the last seconds and minutes, for the dashboard. */
+  readonly window = new RequestWindow();
   inFlight = 0;
   readonly #check: ActiveHealthCheck;
   readonly #slowStart: BalancerConfig['slowStart'];
@@ -119,10 +122,12 @@ export class Backend implements Candidate {
    */
   update(spec: BackendSpec): boolean {
     const draining = spec.draining === true;
-    if (spec.weight === this.#weight && draining === this.#drainedByDiscovery) return false;
+    const drainChanged = draining !== this.#drainedByDiscovery;
+    if (spec.weight === this.#weight && !drainChanged) return false;
     this.#weight = spec.weight;
     this.#drainedByDiscovery = draining;
-    this.#onChange(this);
+    // A new weight alone is no state change (the set recomputes routing after applying).
+    if (drainChanged) this.#onChange(this);
     return true;
   }
 

@@ -4,6 +4,7 @@ import { createHealth, type Health } from '@readykit/health';
 import { createMetrics, ManagementServer, type Metrics } from '@readykit/metrics';
 import { AdminApi } from './admin/admin-api.ts';
 import { BalancerMetrics } from './admin/balancer-metrics.ts';
+import { Dashboard } from './admin/dashboard.ts';
 import type { Backend } from './backend.ts';
 import { BackendSet } from './backend-set.ts';
 import { createBalance } from './balance/create-balance.ts';
@@ -53,6 +54,7 @@ export class Balancer {
   readonly #discovery: Discovery;
   readonly #server: Server;
   readonly #admin: ManagementServer;
+  readonly #dashboard: Dashboard;
   readonly #log: (line: string) => void;
   #config: BalancerConfig;
   #unsubscribe: (() => void) | undefined;
@@ -80,7 +82,7 @@ export class Balancer {
         drainTimeout: config.shutdown.drainTimeout,
         terminationGracePeriod: (config.shutdown.delay ?? 5000) + config.shutdown.drainTimeout + 10_000,
       },
-      hooks: { 'close-backends': () => this.#closeUpstreams(), 'close-admin': () => this.#admin.close() },
+      hooks: { 'close-backends': () => this.#closeUpstreams(), 'close-admin': () => this.#closeAdmin() },
     });
     this.health.on('shutdown', ({ phase, elapsed, detail }) =>
       this.#log(`shutdown ${phase} +${elapsed}ms${detail ? ` ${detail}` : ''}`),
@@ -118,6 +120,13 @@ export class Balancer {
       );
     });
     this.health.attach(this.#server);
+    this.#dashboard = new Dashboard({
+      backends: this.backends,
+      describe: () => ({ algorithm: this.#config.algorithm, discovery: this.#discovery.description }),
+      inFlight: () => this.engine.inFlight,
+      window: this.engine.window,
+      log: this.#log,
+    });
     this.#admin = new ManagementServer({
       host: config.admin.host,
       port: config.admin.port,
@@ -131,6 +140,7 @@ export class Balancer {
           token: config.adminToken,
           log: this.#log,
         }).handle,
+        this.#dashboard.handle,
       ],
     });
   }
@@ -198,9 +208,15 @@ export class Balancer {
       this.#server.close();
       this.#server.closeAllConnections();
       this.health.close();
-      await Promise.all([this.#admin.close(), this.#closeUpstreams()]);
+      await Promise.all([this.#closeAdmin(), this.#closeUpstreams()]);
     })();
     return this.#closed;
+  }
+
+  // Dashboard streams never end by themselves: ended first, the listener closes at once.
+  #closeAdmin(): Promise<void> {
+    this.#dashboard.close();
+    return this.#admin.close();
   }
 
   async #closeUpstreams(): Promise<void> {

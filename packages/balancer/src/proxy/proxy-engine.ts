@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HopPropagation, type RequestContext } from '@readykit/tracing';
 import type { BalancerMetrics } from '../admin/balancer-metrics.ts';
+import { RequestWindow } from '../admin/request-window.ts';
 import type { Backend } from '../backend.ts';
 import type { BackendSet } from '../backend-set.ts';
 import type { Balance, PickInput } from '../balance/candidate.ts';
@@ -25,6 +26,8 @@ export class ProxyEngine {
   readonly config: BalancerConfig;
   readonly backends: BackendSet;
   readonly retryBudget: RetryBudget;
+  /** Finished attempts on every backend, for the dashboard's totals. */
+  readonly window = new RequestWindow();
   #balance: Balance;
   #hashHeader: string | undefined;
   #hashCookie: string | undefined;
@@ -146,6 +149,9 @@ export class ProxyEngine {
   /** One finished attempt on a backend. */
   observe(backend: Backend, status: number, durationMs: number): void {
     this.#metrics.observe(backend, status, durationMs);
+    const now = performance.now();
+    backend.window.record(status, durationMs, now);
+    this.window.record(status, durationMs, now);
   }
 
   /** Answers the client itself: a short plain-text body, the code in a header, never a stack. */
