@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
 import { readmeSection } from '../../../test/support/readme-section.ts';
 import { Balancer } from '../src/balancer.ts';
 import { parseConfigText } from '../src/cli/config-file.ts';
@@ -63,4 +64,41 @@ test('the TypeScript example runs', () => {
   );
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /proxy on http:\/\/127\.0\.0\.1:\d+, admin on http:\/\/127\.0\.0\.1:\d+/);
+});
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string; namespace: string };
+  rules?: unknown;
+  roleRef?: unknown;
+  subjects?: unknown;
+}
+
+test('the RBAC example grants exactly what EndpointSlice discovery asks the API server for', () => {
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(readmeSection(readme, 'Kubernetes EndpointSlices'))?.[1];
+  assert.ok(yaml, 'the Kubernetes section has a YAML example');
+  const docs = parseAllDocuments(yaml).map((doc) => doc.toJS() as Manifest);
+  assert.deepEqual(
+    docs.map((doc) => doc.kind),
+    ['ServiceAccount', 'Role', 'RoleBinding'],
+  );
+  const [account, role, binding] = docs;
+  assert.deepEqual(role!.rules, [
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+  ]);
+  assert.deepEqual(binding!.roleRef, {
+    apiGroup: 'rbac.authorization.k8s.io',
+    kind: 'Role',
+    name: role!.metadata.name,
+  });
+  assert.deepEqual(binding!.subjects, [
+    { kind: 'ServiceAccount', name: account!.metadata.name, namespace: account!.metadata.namespace },
+  ]);
+  // The discovery's requests use that group and resource, and nothing else.
+  const source = readFileSync(
+    new URL('../src/discover/endpoint-slice-discovery.ts', import.meta.url),
+    'utf8',
+  );
+  const paths = [...source.matchAll(/`(\/apis?\/[^`]+)`/g)].map((m) => m[1]);
+  assert.deepEqual(paths, [`/apis/discovery.k8s.io/v1/namespaces/\${namespace}/endpointslices`]);
 });
