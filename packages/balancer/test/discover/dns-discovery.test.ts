@@ -3,11 +3,11 @@ import { createSocket, type Socket } from 'node:dgram';
 import { describe, it, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { requireCommand } from '../../../../test/support/components.ts';
+import { DnsmasqServer, type DnsRecords } from '../../../../test/support/dnsmasq-server.ts';
 import { Balancer } from '../../src/balancer.ts';
 import { DnsDiscovery, type DnsDiscoveryOptions } from '../../src/discover/dns-discovery.ts';
 import { BalancerErrorCodes } from '../../src/errors.ts';
 import type { BackendSpec } from '../../src/options.ts';
-import { DnsmasqServer, type DnsRecords } from '../support/dnsmasq-server.ts';
 import { startTestBackend, until } from '../support/test-backend.ts';
 
 /** A discovery under test with what it delivered and logged; closed after the test. */
