@@ -4,10 +4,10 @@ import { describe, it, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { requireCommand } from '../../../../test/support/components.ts';
 import { DnsmasqServer, type DnsRecords } from '../../../../test/support/dnsmasq-server.ts';
-import { Balancer } from '../../src/balancer.ts';
 import { DnsDiscovery, type DnsDiscoveryOptions } from '../../src/discover/dns-discovery.ts';
 import { BalancerErrorCodes } from '../../src/errors.ts';
 import type { BackendSpec } from '../../src/options.ts';
+import { BalancerFixture } from '../support/balancer-fixture.ts';
 import { startTestBackend, until } from '../support/test-backend.ts';
 
 /** A discovery under test with what it delivered and logged; closed after the test. */
@@ -415,19 +415,9 @@ describe('DnsDiscovery in the balancer', () => {
       minTtl: 200,
       maxTtl: 1000,
     });
-    const balancer = new Balancer(
-      {
-        listen: '127.0.0.1:0',
-        admin: '127.0.0.1:0',
-        algorithm: 'round-robin',
-        healthCheck: { interval: 50, timeout: 50, rise: 1, fall: 3 },
-        slowStart: { window: 0 },
-      },
-      { discovery },
-    );
-    t.after(() => balancer.close());
-    const { proxy, admin } = await balancer.start();
-    await until(() => balancer.backends.readyCount(performance.now()) === 2, 3000, 'both backends ready');
+    const fx = new BalancerFixture();
+    t.after(() => fx.close());
+    const { balancer, proxy, admin } = await fx.startDiscovered(discovery, { algorithm: 'round-robin' }, 2);
     const report = (await (await request(`${admin}/api/backends`)).body.json()) as { discovery: string };
     assert.equal(report.discovery, 'dns SRV _http._tcp.app.test (2 backends)');
 

@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { Balancer } from '../../src/balancer.ts';
 import { EndpointSliceDiscovery } from '../../src/discover/endpoint-slice-discovery.ts';
 import { BalancerFixture } from '../support/balancer-fixture.ts';
 import { FakeKubeApi, type FakeSlice } from '../support/fake-kube-api.ts';
-import { seededRng } from '../support/seeded-rng.ts';
 import type { TestBackend } from '../support/test-backend.ts';
 import { until } from '../support/test-backend.ts';
 
@@ -47,20 +45,12 @@ test('through the balancer: terminating-but-serving endpoints get no new request
     kubeConfig,
     log: (l) => lines.push(l),
   });
-  const balancer = new Balancer(
-    {
-      listen: '127.0.0.1:0',
-      admin: '127.0.0.1:0',
-      // Round-robin reaches c within three requests; P2C-EWMA may shun it after one slow probe.
-      algorithm: 'round-robin',
-      healthCheck: { interval: 50, timeout: 50, rise: 1, fall: 3 },
-      slowStart: { window: 0 },
-    },
-    { discovery, rng: seededRng(11) },
+  // Round-robin reaches c within three requests; P2C-EWMA may shun it after one slow probe.
+  const { balancer, proxy, admin } = await fixture.startDiscovered(
+    discovery,
+    { algorithm: 'round-robin' },
+    3,
   );
-  t.after(() => balancer.close());
-  const { proxy, admin } = await balancer.start();
-  await until(() => balancer.backends.readyCount(performance.now()) === 3, 3000, 'three ready backends');
   const get = () => fixture.request(`${proxy}/`);
 
   // Hold c's next answer: one request to it is in flight when Kubernetes starts terminating it.

@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { BackendsReport } from '../../src/admin/backends-report.ts';
 import type { Backend } from '../../src/backend.ts';
-import { Balancer } from '../../src/balancer.ts';
+import { Balancer, type BalancerRuntime } from '../../src/balancer.ts';
+import type { Discovery } from '../../src/discover/discovery.ts';
 import { seededRng } from './seeded-rng.ts';
 import { startTestBackend, type TestBackend, until } from './test-backend.ts';
 
@@ -61,15 +62,29 @@ export class BalancerFixture {
    * Starts a balancer over `backends` with {@link TEST_DEFAULTS} and `options` on top (whole
    * sections replaced, not merged), seeded randomness, and waits until `ready` of them are ready.
    */
-  async start(
+  start(
     backends: readonly TestBackend[],
     options: Record<string, unknown> = {},
     ready = backends.length,
   ): Promise<StartedBalancer> {
-    const balancer = new Balancer(
-      { ...TEST_DEFAULTS, backends: backends.map((b) => b.url), ...options },
-      { rng: seededRng(7) },
-    );
+    return this.#start({ backends: backends.map((b) => b.url), ...options }, {}, ready);
+  }
+
+  /** The same, with backends from `discovery` instead (closed with the balancer). */
+  startDiscovered(
+    discovery: Discovery,
+    options: Record<string, unknown>,
+    ready: number,
+  ): Promise<StartedBalancer> {
+    return this.#start(options, { discovery }, ready);
+  }
+
+  async #start(
+    options: Record<string, unknown>,
+    runtime: BalancerRuntime,
+    ready: number,
+  ): Promise<StartedBalancer> {
+    const balancer = new Balancer({ ...TEST_DEFAULTS, ...options }, { rng: seededRng(7), ...runtime });
     balancer.backends.onChange(() => this.#changes++);
     this.#open.push(balancer);
     const addresses = await balancer.start();
