@@ -229,7 +229,10 @@ describe('running', () => {
   });
 
   test('an edited config file is applied without a restart; a broken edit is logged and ignored', async () => {
-    const [one, two] = await Promise.all([startService({ WARMUP_MS: '0' }), startService({ WARMUP_MS: '0' })]);
+    const [one, two] = await Promise.all([
+      startService({ WARMUP_MS: '0' }),
+      startService({ WARMUP_MS: '0' }),
+    ]);
     started.push(one, two);
     const lines = (algorithm: string, backends: string[]) =>
       [
@@ -244,20 +247,31 @@ describe('running', () => {
     const config = file('watched.yaml', lines('p2c-ewma', [one.url]));
     const bal = await startBalancer(['--config', config]);
     started.push(bal);
-    await bal.waitFor('one backend ready', (r) => r.backends.length === 1 && r.backends[0]!.state === 'ready');
+    await bal.waitFor(
+      'one backend ready',
+      (r) => r.backends.length === 1 && r.backends[0]!.state === 'ready',
+    );
 
     writeFileSync(config, lines('round-robin', [one.url, `${two.url} weight=2`]));
     await bal.waitForLine(/^config reloaded: backends, algorithm applied$/);
-    const report = await bal.waitFor('both ready', (r) => r.backends.filter((b) => b.state === 'ready').length === 2);
+    const report = await bal.waitFor(
+      'both ready',
+      (r) => r.backends.filter((b) => b.state === 'ready').length === 2,
+    );
     assert.equal(report.algorithm, 'round-robin');
     assert.deepEqual(report.backends.map((b) => b.weight).sort(), [1, 2]);
 
-    writeFileSync(config, lines('round-robin', [one.url, two.url]).replace('listen: 127.0.0.1:0', 'listen: 127.0.0.1:1'));
+    writeFileSync(
+      config,
+      lines('round-robin', [one.url, two.url]).replace('listen: 127.0.0.1:0', 'listen: 127.0.0.1:1'),
+    );
     await bal.waitForLine(/^config reloaded: backends applied$/);
     await bal.waitForLine(/^config reloaded: listen changed; restart to apply$/);
 
     writeFileSync(config, 'algorithm: sideways\n');
-    await bal.waitForLine(/^config reload rejected: algorithm must be one of .*; keeping the last good configuration$/);
+    await bal.waitForLine(
+      /^config reload rejected: algorithm must be one of .*; keeping the last good configuration$/,
+    );
     assert.equal((await bal.backends()).algorithm, 'round-robin');
     assert.equal((await fetch(`${bal.url}/api/items/3`)).status, 200);
     bal.kill('SIGKILL');
