@@ -45,6 +45,7 @@ export class Backend implements Candidate {
   readonly #slowStart: BalancerConfig['slowStart'];
   readonly #onChange: (backend: Backend) => void;
   #removed = false;
+  #retired: Promise<void> | undefined;
   #drainedByOperator = false;
   #drainedByDiscovery = false;
 
@@ -182,12 +183,25 @@ export class Backend implements Candidate {
     );
   }
 
-  /** Taken out of discovery: no new requests; the pool closes once requests in flight finish. */
-  async remove(now: number): Promise<void> {
-    if (this.#removed) return;
+  /**
+   * Taken out of discovery: no new requests; the pool closes once requests in flight finish.
+   * Resolves then; {@link retired} is the same promise.
+   */
+  remove(now: number): Promise<void> {
+    if (this.#retired !== undefined) return this.#retired;
     this.#removed = true;
     this.readiness.remove(now);
+    this.#retired = this.#retire();
     this.#onChange(this);
+    return this.#retired;
+  }
+
+  /** Once removed: settles when its last request in flight is done and its pool closed. */
+  get retired(): Promise<void> | undefined {
+    return this.#retired;
+  }
+
+  async #retire(): Promise<void> {
     await this.#check.close();
     await this.pool.close();
   }

@@ -34,6 +34,15 @@ export class BalancerMetrics {
     inFlight: () => number,
   ) {
     const registers = [registry];
+    // Under discovery churn (pods come and go) series of departed backends would pile up forever.
+    backends.onChange((backend) => {
+      if (backend.state !== 'removed') return;
+      const forget = (): void => {
+        // Unless the same URL came back meanwhile (a pod IP reused): the series is its now.
+        if (backends.find(backend.id) === undefined) this.#forget(backend.id);
+      };
+      void backend.retired?.then(forget, forget);
+    });
     this.#requests = new Counter({
       name: 'readykit_balancer_requests_total',
       help: 'Responses from each backend by status class; code_class="error" when the attempt failed without a response.',
@@ -153,6 +162,14 @@ export class BalancerMetrics {
   /** A request the balancer answered itself. */
   answered(code: string): void {
     this.#refused.labels(code).inc();
+  }
+
+  /** Drops every series of a backend gone from discovery once its last request finished. */
+  #forget(id: string): void {
+    for (const code of [...STATUS_CLASSES, ERROR_CLASS]) this.#requests.remove(id, code);
+    this.#duration.remove(id);
+    this.#retries.remove(id);
+    this.#series.delete(id);
   }
 
   #seriesOf(backend: Backend): BackendSeries {
