@@ -8,6 +8,8 @@ export interface ServiceApp {
   readonly app: express.Express;
   readonly kit: Readykit;
   readonly pool: SimulatedPool;
+  /** Latency added to every /api response on top of LATENCY_MS, changeable while running (see TOGGLE_LATENCY_MS). */
+  readonly latency: { extraMs: number };
 }
 
 /** The example service: what a team's Express service looks like with readykit added. */
@@ -32,9 +34,11 @@ export function createServiceApp(
   app.use(express.json({ limit: '100kb' }));
 
   const api = express.Router();
-  if (config.latencyMs > 0) {
+  const latency = { extraMs: 0 };
+  if (config.latencyMs > 0 || config.toggleLatencyMs !== undefined) {
     api.use(async (_req, _res, next) => {
-      await sleep(config.latencyMs);
+      const ms = config.latencyMs + latency.extraMs;
+      if (ms > 0) await sleep(ms);
       next();
     });
   }
@@ -93,7 +97,7 @@ export function createServiceApp(
     const status = statusOf(error);
     res.status(status).json({ error: ERROR_MESSAGES[status] ?? 'bad request' });
   });
-  return { app, kit, pool };
+  return { app, kit, pool, latency };
 }
 
 /** What this service knows of the request's trace; the demo shows it hop by hop. */

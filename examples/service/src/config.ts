@@ -8,6 +8,8 @@ export interface ServiceConfig {
   readonly shutdownDelayMs: number | undefined;
   /** Added to every /api response. */
   readonly latencyMs: number;
+  /** SIGUSR2 toggles this much more latency on every /api response (demos of a degraded instance); unset: SIGUSR2 is not handled. */
+  readonly toggleLatencyMs: number | undefined;
   /** Base URL of the inventory service `/api/items/:id/stock` calls (another instance of this service). */
   readonly inventoryUrl: URL | undefined;
 }
@@ -25,6 +27,10 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): S
     shutdownDelayMs:
       env.SHUTDOWN_DELAY_MS === undefined ? undefined : integer(env, 'SHUTDOWN_DELAY_MS', 0, 600_000),
     latencyMs: integer(env, 'LATENCY_MS', 0, 60_000),
+    toggleLatencyMs:
+      env.TOGGLE_LATENCY_MS === undefined || env.TOGGLE_LATENCY_MS === ''
+        ? undefined
+        : integer(env, 'TOGGLE_LATENCY_MS', 0, 60_000),
     inventoryUrl: httpUrl(env, 'INVENTORY_URL'),
   };
 }

@@ -12,7 +12,15 @@ try {
   process.exit(2);
 }
 
-const { app } = createServiceApp(config, log);
+const { app, latency } = createServiceApp(config, log);
+// Off unless TOGGLE_LATENCY_MS is set: a demo degrades a running instance and recovers it without a restart.
+const toggleMs = config.toggleLatencyMs;
+if (toggleMs !== undefined) {
+  process.on('SIGUSR2', () => {
+    latency.extraMs = latency.extraMs === 0 ? toggleMs : 0;
+    log(`SIGUSR2: extra latency now ${latency.extraMs} ms`);
+  });
+}
 const onListening = (error?: Error): void => {
   if (error) {
     console.error(`example service: cannot listen on port ${config.port}: ${error.message}`);
