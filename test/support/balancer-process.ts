@@ -45,11 +45,16 @@ process.once('exit', () => {
 
 /**
  * Starts `readykit-balancer` with `args` and resolves once it prints its listening line. Pass
- * `--listen 127.0.0.1:0 --admin 127.0.0.1:0` for free ports.
+ * `--listen 127.0.0.1:0 --admin 127.0.0.1:0` for free ports; `nodeArgs` go before the script.
  */
-export async function startBalancer(args: readonly string[]): Promise<BalancerProcess> {
+export async function startBalancer(
+  args: readonly string[],
+  options: { nodeArgs?: readonly string[] } = {},
+): Promise<BalancerProcess> {
   checkBuilt();
-  const child = spawn(process.execPath, [BALANCER_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BALANCER_BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   const output: string[] = [];
   const exited = once(child, 'exit').then(([code, signal]) => {

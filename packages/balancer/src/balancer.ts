@@ -108,6 +108,9 @@ export class Balancer {
         requestTimeout: config.timeouts.clientRequest,
         keepAliveTimeout: config.timeouts.clientIdle,
         requireHostHeader: true,
+        // Node enforces the two client timeouts on this timer (30 s by default): a slowloris
+        // client would hold its socket up to 30 s past --client-header-timeout.
+        connectionsCheckingInterval: 1000,
       },
       this.engine.handle,
     );
