@@ -123,26 +123,21 @@ export class Balancer {
       );
     });
     this.health.attach(this.#server);
-    this.#dashboard = new Dashboard({
+    // What the API and the dashboard both read; the algorithm and discovery may change on reload.
+    const adminSource = {
       backends: this.backends,
       describe: () => ({ algorithm: this.#config.algorithm, discovery: this.#discovery.description }),
       inFlight: () => this.engine.inFlight,
-      window: this.engine.window,
       log: this.#log,
-    });
+    };
+    this.#dashboard = new Dashboard({ ...adminSource, window: this.engine.window });
     this.#admin = new ManagementServer({
       host: config.admin.host,
       port: config.admin.port,
       handlers: [
         (req, res) => this.health.handle(req, res),
         (req, res) => this.metrics.handle(req, res),
-        new AdminApi({
-          backends: this.backends,
-          describe: () => ({ algorithm: this.#config.algorithm, discovery: this.#discovery.description }),
-          inFlight: () => this.engine.inFlight,
-          token: config.adminToken,
-          log: this.#log,
-        }).handle,
+        new AdminApi({ ...adminSource, token: config.adminToken }).handle,
         this.#dashboard.handle,
       ],
     });

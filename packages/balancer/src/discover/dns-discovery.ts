@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns/promises';
+import { backoffDelay } from '@readykit/health';
 import type { BackendSpec } from '../options.ts';
 import type { Discovery } from './discovery.ts';
 import { type BackendLookup, lookupBackends } from './dns-backend-lookup.ts';
@@ -8,6 +9,7 @@ import {
   readDnsDiscoveryOptions,
 } from './dns-discovery-options.ts';
 import { formatDnsServerAddress } from './dns-server-address.ts';
+import { sameBackends } from './same-backends.ts';
 
 export type { AddressRecords, DnsDiscoveryOptions } from './dns-discovery-options.ts';
 
@@ -34,7 +36,6 @@ export class DnsDiscovery implements Discovery {
   readonly #listeners = new Set<Listener>();
   readonly #label: string;
   #current: readonly BackendSpec[] | undefined;
-  #currentKey = '';
   #failures = 0;
   // When empty answers after a non-empty set began; undefined while none is pending.
   #emptySince: number | undefined;
@@ -126,9 +127,8 @@ export class DnsDiscovery implements Discovery {
     if (this.#closed) return;
     const { minTtl, maxTtl, log } = this.#config;
     this.#failures++;
-    const backoff = Math.min(maxTtl, minTtl * 2 ** Math.min(this.#failures - 1, 30));
     // Jitter keeps a fleet of balancers from retrying a struggling DNS server in step.
-    const delay = Math.round(Math.max(minTtl, backoff * (0.5 + Math.random() / 2)));
+    const delay = Math.max(minTtl, backoffDelay({ initialDelay: minTtl, maxDelay: maxTtl }, this.#failures));
     const kept =
       this.#current === undefined
         ? 'no backends known yet'
@@ -144,11 +144,8 @@ export class DnsDiscovery implements Discovery {
   }
 
   #deliver(backends: readonly BackendSpec[]): void {
-    let key = '';
-    for (const backend of backends) key += `${backend.url} ${backend.weight}\n`;
-    if (this.#current !== undefined && key === this.#currentKey) return;
+    if (this.#current !== undefined && sameBackends(this.#current, backends)) return;
     this.#current = Object.freeze(backends);
-    this.#currentKey = key;
     for (const listener of this.#listeners) this.#tell(listener, this.#current);
   }
 

@@ -7,6 +7,7 @@ import {
   resolveEndpointSliceOptions,
 } from './endpoint-slice-options.ts';
 import { KubeListWatch, type WatchChange } from './kube-list-watch.ts';
+import { sameBackends } from './same-backends.ts';
 
 type Listener = (backends: readonly BackendSpec[]) => void;
 
@@ -126,15 +127,4 @@ export class EndpointSliceDiscovery implements Discovery {
 function sliceName(object: unknown): string | undefined {
   const metadata = (object as { metadata?: { name?: unknown } } | null)?.metadata;
   return typeof metadata?.name === 'string' && metadata.name !== '' ? metadata.name : undefined;
-}
-
-function sameBackends(a: readonly BackendSpec[], b: readonly BackendSpec[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.url !== y.url || x.weight !== y.weight || (x.draining === true) !== (y.draining === true))
-      return false;
-  }
-  return true;
 }

@@ -1,5 +1,6 @@
 import type { BackendSpec } from '../options.ts';
 import type { Discovery } from './discovery.ts';
+import { sameBackends } from './same-backends.ts';
 
 /**
  * The backends given by flags or the config file. A config reload hands it a new list with
@@ -35,12 +36,4 @@ export class StaticDiscovery implements Discovery {
   async close(): Promise<void> {
     this.#listeners.clear();
   }
-}
-
-/** Whether two sets hold the same backends with the same weights and drain flags. */
-export function sameBackends(a: readonly BackendSpec[], b: readonly BackendSpec[]): boolean {
-  if (a.length !== b.length) return false;
-  const key = (spec: BackendSpec): string => `${spec.url} ${spec.weight} ${spec.draining === true}`;
-  const left = new Set(a.map(key));
-  return b.every((spec) => left.has(key(spec)));
 }

@@ -154,7 +154,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#done = true;
     this.#disarm();
     this.res.end();
-    this.#engine.observe(this.#backend!, this.#status, performance.now() - this.#attemptStart);
+    const now = performance.now();
+    this.#engine.observe(this.#backend!, this.#status, now - this.#attemptStart, now);
   }
 
   onResponseError(_controller: Controller, error: Error): void {
@@ -221,7 +222,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     } else {
       this.#engine.reject(this.res, 502, BalancerErrorCodes.BACKEND_FAILED, 'bad gateway');
     }
-    if (backend !== undefined) this.#engine.observe(backend, 0, performance.now() - this.#attemptStart);
+    if (backend !== undefined) {
+      const now = performance.now();
+      this.#engine.observe(backend, 0, now - this.#attemptStart, now);
+    }
   }
 
   #arm(delay: number): void {
@@ -244,8 +248,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (!this.#responding) {
       const backend = this.#backend;
       // At least this slow: the estimate must know, or a hanging backend looks idle.
-      if (backend !== undefined)
-        backend.ewma.observe(performance.now() - this.#attemptStart, performance.now());
+      if (backend !== undefined) {
+        const now = performance.now();
+        backend.ewma.observe(now - this.#attemptStart, now);
+      }
       this.#fail('deadline', backend);
       this.#controller?.abort(RETRY);
       return;

@@ -146,10 +146,9 @@ export class ProxyEngine {
     this.#metrics.retried(backend);
   }
 
-  /** One finished attempt on a backend. */
-  observe(backend: Backend, status: number, durationMs: number): void {
+  /** One finished attempt on a backend, ended at `now` (the caller's clock read). */
+  observe(backend: Backend, status: number, durationMs: number, now: number): void {
     this.#metrics.observe(backend, status, durationMs);
-    const now = performance.now();
     backend.window.record(status, durationMs, now);
     this.window.record(status, durationMs, now);
   }
