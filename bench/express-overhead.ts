@@ -2,7 +2,8 @@
  * Throughput of one Express 5 JSON route with and without readykit, side by side in one
  * run: bare Express, Express + one empty middleware (what Express charges for any layer),
  * propagation only (@readykit/tracing), Express + `readykit()` (defaults: health, metrics,
- * propagation), Express + express-prom-bundle (the metrics middleware users pick today), and
+ * propagation), the same with the load report header on (`metrics: { loadReport: true }`),
+ * Express + express-prom-bundle (the metrics middleware users pick today), and
  * full OpenTelemetry with 10 % sampling and an OTLP exporter: readykit in SDK mode
  * (`--import @readykit/tracing/register`) next to plain `@opentelemetry/sdk-node` with HTTP +
  * Express instrumentation. The exporter sends to a loopback OTLP sink run by this process. Each server runs alone on CPU 0; wrk runs on CPU 1

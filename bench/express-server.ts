@@ -26,6 +26,9 @@ function middlewareFor(variant: Variant): RequestHandler | undefined {
     case 'readykit-otel-sdk':
       // What the README tells users to add; signals are left to the bench that spawned us.
       return readykit({ shutdown: { signals: [], exit: false } });
+    case 'readykit-load-report':
+      // The defaults plus the endpoint-load-metrics header on every response.
+      return readykit({ metrics: { loadReport: true }, shutdown: { signals: [], exit: false } });
     case 'otel-sdk':
       // Instrumented by the SDK preloaded with --import; no middleware of its own.
       return undefined;

@@ -4,6 +4,7 @@ export const VARIANTS = [
   'empty-middleware',
   'propagation',
   'readykit',
+  'readykit-load-report',
   'express-prom-bundle',
   'readykit-otel-sdk',
   'otel-sdk',

@@ -24,6 +24,8 @@ export function createServiceApp(
     readiness: { database: (signal) => pool.ping(signal) },
     hooks: { 'close-pool': () => pool.end() },
     ...(config.shutdownDelayMs === undefined ? {} : { shutdown: { delay: config.shutdownDelayMs } }),
+    // LOAD_REPORT=true: each response tells balancers how loaded this instance is (ORCA header).
+    ...(config.loadReport ? { metrics: { loadReport: true } } : {}),
   });
   kit.health.on('state', ({ from, to }) => log(`state ${from} -> ${to}`));
   kit.health.on('shutdown', ({ phase, elapsed, detail }) => log(`shutdown ${phase} +${elapsed}ms ${detail}`));

@@ -12,6 +12,8 @@ export interface ServiceConfig {
   readonly toggleLatencyMs: number | undefined;
   /** Base URL of the inventory service `/api/items/:id/stock` calls (another instance of this service). */
   readonly inventoryUrl: URL | undefined;
+  /** Adds the load report header (`endpoint-load-metrics`) to every response, for load balancers. */
+  readonly loadReport: boolean;
 }
 
 export class ConfigError extends Error {
@@ -32,7 +34,15 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): S
         ? undefined
         : integer(env, 'TOGGLE_LATENCY_MS', 0, 60_000),
     inventoryUrl: httpUrl(env, 'INVENTORY_URL'),
+    loadReport: flag(env, 'LOAD_REPORT'),
   };
+}
+
+function flag(env: Readonly<Record<string, string | undefined>>, key: string): boolean {
+  const raw = env[key];
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(`${key} must be true or false, got ${JSON.stringify(raw.slice(0, 20))}`);
 }
 
 function httpUrl(env: Readonly<Record<string, string | undefined>>, key: string): URL | undefined {

@@ -7,6 +7,7 @@ import { OutlierDetector } from './health/outlier-detector.ts';
 import { type CheckOutcome, ReadinessTracker } from './health/readiness-tracker.ts';
 import { slowStartFactor } from './health/slow-start.ts';
 import { PeakEwma } from './load/peak-ewma.ts';
+import { ReportedLoad } from './load/reported-load.ts';
 import type { BackendSpec, BalancerConfig } from './options.ts';
 
 /** Counters per backend, read by /metrics and /api/backends. */
@@ -35,6 +36,8 @@ export class Backend implements Candidate {
   #weight: number;
   readonly pool: Pool;
   readonly ewma: PeakEwma;
+  /** What the backend reports of its own load (the kit's `endpoint-load-metrics` header). */
+  readonly load: ReportedLoad;
   readonly readiness: ReadinessTracker;
   readonly outlier: OutlierDetector;
   readonly stats: BackendStats = { requests: 0, failures: 0, retries: 0, ejections: 0 };
@@ -71,6 +74,7 @@ export class Backend implements Candidate {
       priorMs: config.ewma.prior,
       failurePenaltyMs: config.ewma.failurePenalty,
     });
+    this.load = new ReportedLoad({ weight: config.loadReport.weight, decayMs: config.loadReport.decay });
     this.readiness = new ReadinessTracker(
       { rise: config.healthCheck.rise, fall: config.healthCheck.fall },
       now,
@@ -170,6 +174,10 @@ export class Backend implements Candidate {
 
   latencyMs(now: number): number {
     return this.ewma.estimate(now);
+  }
+
+  loadPenalty(now: number): number {
+    return this.load.penalty(now);
   }
 
   /** May take new requests: ready, not drained on purpose and not ejected. */

@@ -8,6 +8,7 @@ import { Dashboard } from './admin/dashboard.ts';
 import type { Backend } from './backend.ts';
 import { BackendSet } from './backend-set.ts';
 import { createBalance } from './balance/create-balance.ts';
+import { Cluster } from './cluster.ts';
 import { changedSettings, RELOADABLE_SETTINGS } from './config-changes.ts';
 import type { Discovery } from './discover/discovery.ts';
 import { StaticDiscovery } from './discover/static-discovery.ts';
@@ -88,19 +89,19 @@ export class Balancer {
       this.#log(`shutdown ${phase} +${elapsed}ms${detail ? ` ${detail}` : ''}`),
     );
     this.metrics = createMetrics({ health: this.health });
-    const balancerMetrics = new BalancerMetrics(
-      this.metrics.registry,
-      this.backends,
-      () => this.engine.retryBudget.exhausted,
-      () => this.engine.inFlight,
-    );
-    this.engine = new ProxyEngine(
+    const balancerMetrics = new BalancerMetrics(this.metrics.registry).addSource({
+      backends: this.backends,
+      retryBudgetExhausted: () => this.engine.retryBudget.exhausted,
+      inFlight: () => this.engine.inFlight,
+    });
+    const cluster = new Cluster(
       config,
       this.backends,
       createBalance(config.algorithm, { tableSize: config.maglevTableSize }),
       balancerMetrics,
       runtime.rng ?? Math.random,
     );
+    this.engine = new ProxyEngine(config, cluster);
     this.#server = createServer(
       {
         maxHeaderSize: config.limits.maxHeaderSize,

@@ -413,6 +413,23 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: 'A failed request counts as this latency (ms), so a backend that fails fast does not look fast.',
   },
   {
+    key: 'loadReport.weight',
+    flag: 'load-report-weight',
+    kind: 'ratio',
+    default: 1,
+    min: 0,
+    max: 10,
+    help: "How much a backend's own load report (endpoint-load-metrics: application_utilization) raises its p2c-ewma cost; 0 ignores reports.",
+  },
+  {
+    key: 'loadReport.decay',
+    flag: 'load-report-decay',
+    kind: 'duration',
+    default: 5 * S,
+    min: 1,
+    help: 'How fast a load report fades once no new one arrives, so a backend it kept idle is tried again.',
+  },
+  {
     key: 'deadline.header',
     flag: 'deadline-header',
     kind: 'header',

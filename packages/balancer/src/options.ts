@@ -73,6 +73,7 @@ export interface BalancerConfig {
   };
   readonly trustedProxies: readonly string[];
   readonly ewma: { readonly decay: number; readonly prior: number; readonly failurePenalty: number };
+  readonly loadReport: { readonly weight: number; readonly decay: number };
   readonly deadline: { readonly header: string; readonly max: number; readonly margin: number };
   readonly shutdown: { readonly delay: number | undefined; readonly drainTimeout: number };
 }

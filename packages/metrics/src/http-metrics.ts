@@ -45,6 +45,8 @@ export class HttpMetrics {
   readonly #exemplar: ExemplarSource | undefined;
   readonly #active = new Float64Array(METHOD_LABELS.length);
   readonly #seen = new Uint8Array(METHOD_LABELS.length);
+  // The sum of #active, kept alongside so the load report reads it without a loop.
+  #inFlightTotal = 0;
   // Per-instance keys: two instances may track the same response independently.
   readonly #startKey = Symbol('readykit.metrics.start');
   readonly #methodKey = Symbol('readykit.metrics.method');
@@ -124,6 +126,11 @@ export class HttpMetrics {
     return this.#guard.size;
   }
 
+  /** Requests being served, every method together. */
+  get inFlightTotal(): number {
+    return this.#inFlightTotal;
+  }
+
   /** Starts measuring a request; call once, before the application handles it. */
   track(req: IncomingMessage, res: ServerResponse): void {
     const r = res as Tracked;
@@ -132,6 +139,7 @@ export class HttpMetrics {
     r[this.#startKey] = performance.now();
     r[this.#methodKey] = method;
     this.#active[method]!++;
+    this.#inFlightTotal++;
     this.#seen[method] = 1;
     res.on('close', this.#onClose);
   }
@@ -139,6 +147,7 @@ export class HttpMetrics {
   #record(res: Tracked): void {
     const method = res[this.#methodKey]!;
     this.#active[method]!--;
+    this.#inFlightTotal--;
     const seconds = (performance.now() - res[this.#startKey]!) / 1000;
     // 'close' without 'finish': the client hung up or the socket died before the response was complete.
     const status = res.writableFinished ? res.statusCode : ABORTED_STATUS;

@@ -33,6 +33,8 @@ export {
   SEMCONV_NAMES,
   UNMATCHED_ROUTE,
 } from './http-names.ts';
+export { formatLoadReport, LOAD_REPORT_HEADER, type LoadReport, parseLoadReport } from './load-report.ts';
+export { LoadReporter, type LoadReporterSettings } from './load-reporter.ts';
 export {
   DEFAULT_CLOSE_GRACE,
   DEFAULT_MANAGEMENT_HOST,
@@ -46,10 +48,13 @@ export {
   DEFAULT_BUCKETS,
   DEFAULT_ELU_INTERVAL,
   DEFAULT_ELU_WINDOW,
+  DEFAULT_LOAD_REPORT_INTERVAL,
+  DEFAULT_LOAD_REPORT_WINDOW,
   DEFAULT_MAX_SERIES,
   DEFAULT_METRICS_PATH,
   type EventLoopUtilizationOptions,
   type ExemplarSource,
+  type LoadReportOptions,
   type MetricsOptions,
   type ResolvedMetricsOptions,
   type RouteResolver,

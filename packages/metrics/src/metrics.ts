@@ -6,6 +6,8 @@ import { CONTENT_TYPES, type ExpositionFormat, negotiateFormat } from './exposit
 import { HealthMetrics } from './health-metrics.ts';
 import { HttpMetrics } from './http-metrics.ts';
 import { CLASSIC_NAMES, type HttpMetricNames, SEMCONV_NAMES } from './http-names.ts';
+import { LOAD_REPORT_HEADER } from './load-report.ts';
+import { LoadReporter } from './load-reporter.ts';
 import { matchesPath, writeBody, writePlain } from './metrics-http.ts';
 import { type MetricsOptions, type ResolvedMetricsOptions, resolveMetricsOptions } from './options.ts';
 import { register, registerAll } from './registration.ts';
@@ -26,6 +28,7 @@ export class Metrics {
   readonly names: HttpMetricNames;
   readonly #http: HttpMetrics;
   readonly #runtime: RuntimeMetrics | undefined;
+  readonly #loadReport: LoadReporter | undefined;
   #health: HealthMetrics | undefined;
   #closed = false;
 
@@ -46,6 +49,10 @@ export class Metrics {
       this.#runtime = new RuntimeMetrics(this.options.runtime);
       for (const metric of this.#runtime.metrics) register(this.registry, metric, 'skip');
     }
+    if (this.options.loadReport !== false) {
+      this.#loadReport = new LoadReporter(this.options.loadReport);
+      this.#loadReport.start();
+    }
   }
 
   /** Label sets the HTTP metrics hold so far, as counted by the cardinality guard. */
@@ -56,10 +63,21 @@ export class Metrics {
   /**
    * Starts measuring a request: call once per request, before the application handles it.
    * In-flight goes up now; when the response closes (finished or aborted) it goes down and
-   * the request is counted and timed under `options.route(req, res)`. Cheap: see README.
+   * the request is counted and timed under `options.route(req, res)`. With `loadReport` on
+   * (and until `close()`), the response gets the `endpoint-load-metrics` header now, counting
+   * this request in flight. Cheap: see README.
    */
   track(req: IncomingMessage, res: ServerResponse): void {
     this.#http.track(req, res);
+    const load = this.#loadReport;
+    if (load !== undefined && !load.closed && !res.headersSent) {
+      res.setHeader(LOAD_REPORT_HEADER, load.headerValue(this.#http.inFlightTotal));
+    }
+  }
+
+  /** Requests being tracked now, every method together (what the load report sends as in-flight). */
+  get inFlight(): number {
+    return this.#http.inFlightTotal;
   }
 
   /**
@@ -107,14 +125,16 @@ export class Metrics {
   }
 
   /**
-   * Stops background work: the event loop utilization timer and the Health listener. Metrics
+   * Stops background work: the event loop utilization timers and the Health listener. Metrics
    * stay registered and `track()`/`handle()` keep working, so requests still in flight during
-   * shutdown are counted and a last scrape still answers. Idempotent.
+   * shutdown are counted and a last scrape still answers; the load report header is no longer
+   * added (its utilization would go stale). Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#runtime?.stop();
+    this.#loadReport?.close();
     this.#health?.stop();
   }
 

@@ -22,6 +22,9 @@ export const DEFAULT_METRICS_PATH = '/metrics';
 /** Sliding window of `nodejs_eventloop_utilization`: one default kubelet probe period. */
 export const DEFAULT_ELU_WINDOW = 10_000;
 export const DEFAULT_ELU_INTERVAL = 1_000;
+/** Trailing window of the utilization in the load report header: short, so a balancer sees saturation within a second. */
+export const DEFAULT_LOAD_REPORT_WINDOW = 1_000;
+export const DEFAULT_LOAD_REPORT_INTERVAL = 100;
 /** Buckets of `readykit_check_duration_seconds`: checks time out at 500 ms by default. */
 export const CHECK_DURATION_BUCKETS: readonly number[] = Object.freeze([
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
@@ -55,6 +58,13 @@ export interface RuntimeOptions {
   eventLoopUtilization?: false | EventLoopUtilizationOptions;
 }
 
+export interface LoadReportOptions {
+  /** `application_utilization` is the event loop utilization over this trailing window, in ms. @default 1000 */
+  window?: number;
+  /** How often the utilization is sampled and the cached header refreshed (unref'd timer), in ms. @default 100, or `window` if shorter */
+  interval?: number;
+}
+
 export interface MetricsOptions {
   /** Register into this prom-client registry (e.g. its global `register`). @default a private Registry */
   registry?: Registry;
@@ -74,6 +84,8 @@ export interface MetricsOptions {
   runtime?: false | RuntimeOptions;
   /** A `@readykit/health` instance whose lifecycle to export (same as `observeHealth()`). @default none */
   health?: Health;
+  /** The `endpoint-load-metrics` header (ORCA, TEXT form) on tracked responses: ELU and in-flight, for balancers. @default false */
+  loadReport?: boolean | LoadReportOptions;
 }
 
 const METRICS_OPTION_KEYS = [
@@ -86,6 +98,7 @@ const METRICS_OPTION_KEYS = [
   'path',
   'runtime',
   'health',
+  'loadReport',
 ] as const satisfies ReadonlyArray<keyof MetricsOptions>;
 
 export interface ResolvedRuntime {
@@ -104,6 +117,7 @@ export interface ResolvedMetricsOptions {
   readonly path: string;
   readonly runtime: false | ResolvedRuntime;
   readonly health: Health | undefined;
+  readonly loadReport: false | { readonly window: number; readonly interval: number };
 }
 
 /**
@@ -122,6 +136,7 @@ export function resolveMetricsOptions(options: MetricsOptions = {}): ResolvedMet
     path: options.path === undefined ? DEFAULT_METRICS_PATH : urlPath('path', options.path),
     runtime: resolveRuntime(options.runtime),
     health: options.health === undefined ? undefined : health('health', options.health),
+    loadReport: resolveLoadReport(options.loadReport),
   });
 }
 
@@ -141,8 +156,27 @@ function resolveElu(value: unknown): ResolvedRuntime['eventLoopUtilization'] {
   const path = 'runtime.eventLoopUtilization';
   const o = value === undefined ? {} : plainObject(path, value);
   knownKeys(path, o, ['window', 'interval']);
-  const window = positiveMs(`${path}.window`, o.window, DEFAULT_ELU_WINDOW);
-  const interval = positiveMs(`${path}.interval`, o.interval, Math.min(DEFAULT_ELU_INTERVAL, window));
+  return windowAndInterval(path, o, DEFAULT_ELU_WINDOW, DEFAULT_ELU_INTERVAL);
+}
+
+function resolveLoadReport(value: MetricsOptions['loadReport']): ResolvedMetricsOptions['loadReport'] {
+  if (value === undefined || value === false) return false;
+  if (value !== true && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    throw invalidOption('loadReport', 'a boolean or an object { window, interval }', value);
+  }
+  const o = (value === true ? {} : value) as Record<string, unknown>;
+  knownKeys('loadReport', o, ['window', 'interval']);
+  return windowAndInterval('loadReport', o, DEFAULT_LOAD_REPORT_WINDOW, DEFAULT_LOAD_REPORT_INTERVAL);
+}
+
+function windowAndInterval(
+  path: string,
+  o: Record<string, unknown>,
+  defaultWindow: number,
+  defaultInterval: number,
+): { readonly window: number; readonly interval: number } {
+  const window = positiveMs(`${path}.window`, o.window, defaultWindow);
+  const interval = positiveMs(`${path}.interval`, o.interval, Math.min(defaultInterval, window));
   if (interval > window) throw invalidOption(`${path}.interval`, `<= window (${window})`, interval);
   return Object.freeze({ window, interval });
 }

@@ -7,7 +7,7 @@ import { testHealth } from './support.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const optionsSource = readFileSync(new URL('../src/options.ts', import.meta.url), 'utf8');
-const INTERFACES = ['MetricsOptions', 'RuntimeOptions', 'EventLoopUtilizationOptions'];
+const INTERFACES = ['MetricsOptions', 'RuntimeOptions', 'EventLoopUtilizationOptions', 'LoadReportOptions'];
 
 /** The field names of an exported interface in options.ts. */
 function fields(name: string): string[] {
@@ -98,6 +98,8 @@ test('the public exports', () => {
     'DEFAULT_CLUSTER_TIMEOUT',
     'DEFAULT_ELU_INTERVAL',
     'DEFAULT_ELU_WINDOW',
+    'DEFAULT_LOAD_REPORT_INTERVAL',
+    'DEFAULT_LOAD_REPORT_WINDOW',
     'DEFAULT_MANAGEMENT_HOST',
     'DEFAULT_MAX_SERIES',
     'DEFAULT_METRICS_PATH',
@@ -106,6 +108,8 @@ test('the public exports', () => {
     'DEFAULT_PROFILING_PATH',
     'ErrorCodes',
     'HTTP_METHODS',
+    'LOAD_REPORT_HEADER',
+    'LoadReporter',
     'ManagementServer',
     'Metrics',
     'OTHER_METHOD',
@@ -117,7 +121,9 @@ test('the public exports', () => {
     'createMetrics',
     'createProfiling',
     'encode',
+    'formatLoadReport',
     'negotiateFormat',
+    'parseLoadReport',
     'scrapeRegistry',
     'scrapeRegistryBuffer',
     'serveClusterScrapes',

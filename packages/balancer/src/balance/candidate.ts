@@ -17,6 +17,11 @@ export interface Candidate {
    * without history answers a neutral prior, never 0.
    */
   latencyMs(now: number): number;
+  /**
+   * Cost multiplier from the load the backend reports itself (its ORCA `application_utilization`),
+   * at least 1; absent or 1 when it reports none.
+   */
+  loadPenalty?(now: number): number;
 }
 
 /** Everything a pick depends on besides the candidates, injected so tests are deterministic. */

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LOAD_REPORT_HEADER } from '@readykit/metrics';
 import type { RequestContext } from '@readykit/tracing';
 import type { Dispatcher } from 'undici';
-import type { Backend } from '../backend.ts';
+import type { AttemptLoop } from '../attempt-loop.ts';
 import { BalancerErrorCodes } from '../errors.ts';
-import { classifyFailure, type FailureKind } from './failure-kind.ts';
+import { reportedUtilization } from '../load/load-report-header.ts';
+import type { FailureKind } from './failure-kind.ts';
 import type { ProxyEngine } from './proxy-engine.ts';
 import { writeResponseHead } from './response-head.ts';
 
@@ -13,16 +15,17 @@ type Controller = Dispatcher.DispatchController;
 const RETRY = new Error('retrying on another backend');
 
 /**
- * One client request on its way through the proxy: picks a backend, streams the request to it
- * and the response back with backpressure both ways, and on a retryable failure tries another
- * backend. Also undici's dispatch handler for the attempt in progress.
+ * One client request on its way through the proxy: streams the request to the backend its
+ * {@link AttemptLoop} picks and the response back with backpressure both ways, and on a
+ * retryable failure tries another backend. Also undici's dispatch handler for the attempt in
+ * progress.
  */
 export class Exchange implements Dispatcher.DispatchHandler {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly #engine: ProxyEngine;
+  readonly #attempts: AttemptLoop;
   readonly #options: Dispatcher.DispatchOptions;
-  readonly #retryable: boolean;
   readonly #context: RequestContext;
   readonly #headers: string[];
   // Where the per-attempt headers (trace span, remaining budget) start in #headers.
@@ -31,14 +34,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   readonly #deadline: number;
   /** When the whole exchange must be over (`timeouts.total`); Infinity for no limit. */
   readonly #totalEnd: number;
-  #backend: Backend | undefined;
-  // The backend a retry goes to, chosen before deciding to retry.
-  #next: Backend | undefined;
-  #attemptOpen = false;
   #controller: Controller | undefined;
-  #attemptStart = 0;
-  #attempts = 0;
-  #excluded: Set<string> | undefined;
   #responding = false;
   #done = false;
   // One timer at a time: the first-byte deadline until headers arrive, then the total timeout.
@@ -55,12 +51,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     context: RequestContext,
     budgetMs: number,
     hasBody: boolean,
-    retryable: boolean,
+    attempts: AttemptLoop,
   ) {
     this.#engine = engine;
     this.req = req;
     this.res = res;
-    this.#retryable = retryable;
+    this.#attempts = attempts;
     this.#context = context;
     this.#headers = headers;
     this.#hopStart = headers.length;
@@ -80,28 +76,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
     res.once('close', () => this.#clientClosed());
   }
 
-  /** Sends the request to a backend; retries call it again with the failed backends excluded. */
+  /** Sends the request to a backend; retries call it again. */
   send(): void {
     const now = performance.now();
     const left = this.#deadline - now;
     if (left <= 0) {
-      this.#fail('deadline', undefined);
+      this.#fail('deadline', false);
       return;
     }
-    const backend = this.#next ?? this.#engine.pick(this.req, now, this.#excluded);
-    this.#next = undefined;
+    const backend = this.#attempts.begin(now);
     if (backend === undefined) {
-      this.#fail('no-backend', undefined);
+      this.#fail('no-backend', false);
       return;
     }
-    this.#backend = backend;
-    this.#attempts++;
-    this.#attemptStart = now;
     this.#controller = undefined;
-    this.#attemptOpen = true;
-    backend.inFlight++;
-    backend.stats.requests++;
-    if (this.#attempts > 1) {
+    if (this.#attempts.attempts > 1) {
       // A retry is a new span with a smaller budget.
       this.#headers.length = this.#hopStart;
       this.#engine.writeHopHeaders(this.#context, this.#headers);
@@ -122,19 +111,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     statusMessage?: string,
   ): void {
     if (statusCode < 200) return; // 1xx: Node answers 100-continue to the client itself
-    const backend = this.#backend!;
     const now = performance.now();
-    backend.ewma.observe(now - this.#attemptStart, now);
-    if (statusCode >= 500) {
-      this.#engine.backends.recordFailure(backend, now);
-      if (statusCode !== 500 && statusCode !== 501 && this.#mayRetry(now)) {
-        backend.stats.retries++;
-        this.#engine.retried(backend);
-        controller.abort(RETRY);
-        return;
-      }
-    } else {
-      this.#engine.backends.recordSuccess(backend);
+    if (this.#attempts.responded(statusCode, now, reportedUtilization(headers[LOAD_REPORT_HEADER]))) {
+      controller.abort(RETRY);
+      return;
     }
     this.#status = statusCode;
     this.#responding = true;
@@ -150,82 +130,39 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.#finishAttempt();
+    this.#attempts.finish();
     this.#done = true;
     this.#disarm();
     this.res.end();
-    const now = performance.now();
-    this.#engine.observe(this.#backend!, this.#status, now - this.#attemptStart, now);
+    this.#attempts.record(this.#status, performance.now());
   }
 
   onResponseError(_controller: Controller, error: Error): void {
-    const backend = this.#backend!;
-    this.#finishAttempt();
+    this.#attempts.finish();
     if (this.#done) return;
-    const now = performance.now();
     if (error === RETRY) {
       this.send();
       return;
     }
-    const kind = classifyFailure(error);
-    if (kind === 'aborted') return; // our own abort: already answered
-    if (kind !== 'timeout') {
-      backend.ewma.observeFailure(now - this.#attemptStart, now);
-      this.#engine.backends.recordFailure(backend, now);
-    }
-    if (this.#responding) {
-      this.#cut();
-      return;
-    }
-    if (
-      (kind === 'connect' || (kind === 'reset' && this.#retryable)) &&
-      this.#mayRetry(now, kind === 'connect')
-    ) {
-      backend.stats.retries++;
-      this.#engine.retried(backend);
-      this.send();
-      return;
-    }
-    this.#fail(kind, backend);
+    const verdict = this.#attempts.failed(error, performance.now(), this.#responding);
+    if (verdict === 'aborted') return; // our own abort: already answered
+    if (verdict === 'retry') this.send();
+    else if (this.#responding) this.#cut();
+    else this.#fail(verdict, true);
   }
 
-  /**
-   * Whether to try another backend: the request is safe to repeat (or never reached the
-   * backend), retries are left for it and in the budget, and another backend exists. The
-   * backend is chosen here so a retry that has nowhere to go costs no budget.
-   */
-  #mayRetry(now: number, connectFailure = false): boolean {
-    if (!(this.#retryable || (connectFailure && this.#options.body === null))) return false;
-    if (this.#attempts > this.#engine.config.retry.maxRetries) return false;
-    this.#excluded ??= new Set();
-    const excluded = this.#excluded;
-    excluded.add(this.#backend!.id);
-    const next = this.#engine.pick(this.req, now, excluded);
-    if (next === undefined || !this.#engine.tryRetry(now)) return false;
-    this.#next = next;
-    return true;
-  }
-
-  #finishAttempt(): void {
-    if (!this.#attemptOpen) return;
-    this.#attemptOpen = false;
-    this.#backend!.inFlight--;
-  }
-
-  #fail(kind: FailureKind | 'no-backend' | 'deadline' | 'total', backend: Backend | undefined): void {
+  /** Answers the client itself; `attempted` when a backend was tried and failed. */
+  #fail(kind: FailureKind | 'no-backend' | 'deadline', attempted: boolean): void {
     this.#done = true;
     this.#disarm();
     if (kind === 'no-backend') {
       this.#engine.reject(this.res, 503, BalancerErrorCodes.NO_BACKEND, 'no backend available');
-    } else if (kind === 'timeout' || kind === 'deadline' || kind === 'total') {
+    } else if (kind === 'timeout' || kind === 'deadline') {
       this.#engine.reject(this.res, 504, BalancerErrorCodes.DEADLINE_EXCEEDED, 'gateway timeout');
     } else {
       this.#engine.reject(this.res, 502, BalancerErrorCodes.BACKEND_FAILED, 'bad gateway');
     }
-    if (backend !== undefined) {
-      const now = performance.now();
-      this.#engine.observe(backend, 0, now - this.#attemptStart, now);
-    }
+    if (attempted) this.#attempts.record(0, performance.now());
   }
 
   #arm(delay: number): void {
@@ -246,13 +183,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#timer = undefined;
     if (this.#done) return;
     if (!this.#responding) {
-      const backend = this.#backend;
-      // At least this slow: the estimate must know, or a hanging backend looks idle.
-      if (backend !== undefined) {
-        const now = performance.now();
-        backend.ewma.observe(now - this.#attemptStart, now);
-      }
-      this.#fail('deadline', backend);
+      const attempted = this.#attempts.backend !== undefined;
+      this.#attempts.timedOut(performance.now());
+      this.#fail('deadline', attempted);
       this.#controller?.abort(RETRY);
       return;
     }

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HopPropagation, type RequestContext } from '@readykit/tracing';
-import type { BalancerMetrics } from '../admin/balancer-metrics.ts';
-import { RequestWindow } from '../admin/request-window.ts';
-import type { Backend } from '../backend.ts';
+import type { RequestWindow } from '../admin/request-window.ts';
+import { AttemptLoop } from '../attempt-loop.ts';
 import type { BackendSet } from '../backend-set.ts';
-import type { Balance, PickInput } from '../balance/candidate.ts';
+import type { Balance } from '../balance/candidate.ts';
+import type { Cluster } from '../cluster.ts';
 import type { BalancerErrorCode } from '../errors.ts';
 import { BalancerErrorCodes } from '../errors.ts';
 import type { BalancerConfig } from '../options.ts';
@@ -13,7 +13,7 @@ import { FORWARDED_HEADERS, ForwardedHeaders } from './forwarded-headers.ts';
 import { forwardableRequestHeaders, HeaderNameSet } from './hop-by-hop.ts';
 import { requestHasBody } from './request-body.ts';
 import { originForm, refuseRequest } from './request-guard.ts';
-import { RetryBudget } from './retry-budget.ts';
+import type { RetryBudget } from './retry-budget.ts';
 import { hasIdempotencyKey, isRetryableRequest } from './retry-policy.ts';
 
 /**
@@ -24,43 +24,21 @@ import { hasIdempotencyKey, isRetryableRequest } from './retry-policy.ts';
  */
 export class ProxyEngine {
   readonly config: BalancerConfig;
-  readonly backends: BackendSet;
-  readonly retryBudget: RetryBudget;
-  /** Finished attempts on every backend, for the dashboard's totals. */
-  readonly window = new RequestWindow();
-  #balance: Balance;
+  /** The backends, the algorithm, the retry budget and the metrics, shared with nothing else. */
+  readonly cluster: Cluster;
   #hashHeader: string | undefined;
   #hashCookie: string | undefined;
-  readonly #metrics: BalancerMetrics;
   readonly #propagation: HopPropagation;
   readonly #forwarded: ForwardedHeaders;
   // Names the proxy sets itself: their incoming copies are dropped, never duplicated.
   readonly #rewritten: HeaderNameSet;
-  readonly #pickInput: {
-    rng: () => number;
-    now: number;
-    hashKey: string | undefined;
-    excluded: ReadonlySet<string> | undefined;
-  };
   inFlight = 0;
 
-  constructor(
-    config: BalancerConfig,
-    backends: BackendSet,
-    balance: Balance,
-    metrics: BalancerMetrics,
-    rng: () => number,
-  ) {
+  constructor(config: BalancerConfig, cluster: Cluster) {
     this.config = config;
-    this.backends = backends;
-    this.#balance = balance;
+    this.cluster = cluster;
     this.#hashHeader = config.hashHeader;
     this.#hashCookie = config.hashCookie;
-    this.#metrics = metrics;
-    this.retryBudget = new RetryBudget({
-      ratio: config.retry.budgetRatio,
-      minPerSecond: config.retry.minPerSecond,
-    });
     this.#propagation = new HopPropagation({
       propagators: ['tracecontext', 'baggage'],
       deadline: {
@@ -72,12 +50,24 @@ export class ProxyEngine {
     });
     this.#forwarded = new ForwardedHeaders({ trustedProxies: config.trustedProxies });
     this.#rewritten = new HeaderNameSet([...FORWARDED_HEADERS, ...this.#propagation.rewrites]);
-    this.#pickInput = { rng, now: 0, hashKey: undefined, excluded: undefined };
+  }
+
+  get backends(): BackendSet {
+    return this.cluster.backends;
+  }
+
+  get retryBudget(): RetryBudget {
+    return this.cluster.retryBudget;
+  }
+
+  /** Finished attempts on every backend, for the dashboard's totals. */
+  get window(): RequestWindow {
+    return this.cluster.window;
   }
 
   /** The algorithm in use. */
   get balance(): Balance {
-    return this.#balance;
+    return this.cluster.balance;
   }
 
   /**
@@ -85,7 +75,7 @@ export class ProxyEngine {
    * the backend they have.
    */
   setBalance(balance: Balance, hashing: Pick<BalancerConfig, 'hashHeader' | 'hashCookie'>): void {
-    this.#balance = balance;
+    this.cluster.setBalance(balance);
     this.#hashHeader = hashing.hashHeader;
     this.#hashCookie = hashing.hashCookie;
   }
@@ -99,7 +89,7 @@ export class ProxyEngine {
       return;
     }
     const now = performance.now();
-    this.retryBudget.recordRequest(now);
+    this.cluster.retryBudget.recordRequest(now);
     if (req.url === '*') {
       // OPTIONS * asks about this server, not a resource behind it.
       res.writeHead(204, { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' }).end();
@@ -114,18 +104,11 @@ export class ProxyEngine {
     const method = req.method!;
     const retryable = !hasBody && (isRetryableRequest(method, false) || hasIdempotencyKey(raw));
     const path = req.url!.charCodeAt(0) === 0x2f ? req.url! : originForm(req.url!);
+    const hashKey = this.cluster.balance.name === 'maglev' ? this.#hashKey(req) : undefined;
+    const attempts = new AttemptLoop(this.cluster, retryable, !hasBody, hashKey);
     this.inFlight++;
-    new Exchange(this, req, res, path, headers, context, context.remainingMs(), hasBody, retryable).send();
+    new Exchange(this, req, res, path, headers, context, context.remainingMs(), hasBody, attempts).send();
   };
-
-  /** Picks a backend for the request among the current candidates, minus `excluded`. */
-  pick(req: IncomingMessage, now: number, excluded: ReadonlySet<string> | undefined): Backend | undefined {
-    const input = this.#pickInput;
-    input.now = now;
-    input.excluded = excluded;
-    input.hashKey = this.#balance.name === 'maglev' ? this.#hashKey(req) : undefined;
-    return this.#balance.pick(this.backends.candidates(now), input as PickInput) as Backend | undefined;
-  }
 
   /** Appends the headers of one attempt: the trace with a new span id, the request id, the budget left. */
   writeHopHeaders(context: RequestContext, headers: string[]): void {
@@ -137,25 +120,9 @@ export class ProxyEngine {
     this.inFlight--;
   }
 
-  /** Withdraws one retry from the budget; false (and counted) when it is spent. */
-  tryRetry(now: number): boolean {
-    return this.retryBudget.tryRetry(now);
-  }
-
-  retried(backend: Backend): void {
-    this.#metrics.retried(backend);
-  }
-
-  /** One finished attempt on a backend, ended at `now` (the caller's clock read). */
-  observe(backend: Backend, status: number, durationMs: number, now: number): void {
-    this.#metrics.observe(backend, status, durationMs);
-    backend.window.record(status, durationMs, now);
-    this.window.record(status, durationMs, now);
-  }
-
   /** Answers the client itself: a short plain-text body, the code in a header, never a stack. */
   reject(res: ServerResponse, status: number, code: BalancerErrorCode, message: string): void {
-    this.#metrics.answered(code);
+    this.cluster.metrics.answered(code);
     if (res.headersSent || res.destroyed) {
       res.destroy();
       return;

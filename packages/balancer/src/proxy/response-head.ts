@@ -1,9 +1,10 @@
 import type { ServerResponse } from 'node:http';
+import { LOAD_REPORT_NAMES } from '../load/load-report-header.ts';
 import { forwardableResponseHeaders } from './hop-by-hop.ts';
 
 /**
  * Sends a backend's status and headers to the client without its hop-by-hop headers (the same
- * filter as requests), as one flat array: Node then writes its own framing and `Connection`.
+ * filter as requests) and without its load report (for the balancer only), as one flat array: Node then writes its own framing and `Connection`.
  * Reads undici's raw header list (HTTP/1); `parsed` is used only when there is none.
  */
 export function writeResponseHead(
@@ -14,7 +15,7 @@ export function writeResponseHead(
   statusMessage: string | undefined,
 ): void {
   const headers: string[] = [];
-  forwardableResponseHeaders(Array.isArray(raw) ? raw : flatten(parsed), headers);
+  forwardableResponseHeaders(Array.isArray(raw) ? raw : flatten(parsed), headers, LOAD_REPORT_NAMES);
   if (statusMessage) res.writeHead(statusCode, statusMessage, headers);
   else res.writeHead(statusCode, headers);
 }
