@@ -55,7 +55,7 @@ test('the YAML example is a valid configuration', () => {
 });
 
 test('the TypeScript example runs', () => {
-  const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  const code = /```ts\n([\s\S]*?)```/.exec(section('Programmatic use'))?.[1];
   assert.ok(code, 'README has a TypeScript example');
   const run = spawnSync(
     process.execPath,
@@ -101,4 +101,16 @@ test('the RBAC example grants exactly what EndpointSlice discovery asks the API 
   );
   const paths = [...source.matchAll(/`(\/apis?\/[^`]+)`/g)].map((m) => m[1]);
   assert.deepEqual(paths, [`/apis/discovery.k8s.io/v1/namespaces/\${namespace}/endpointslices`]);
+});
+
+test('the dispatcher example runs and spreads its calls', () => {
+  const code = /```ts\n([\s\S]*?)```/.exec(section('Client-side balancing (the dispatcher)'))?.[1];
+  assert.ok(code, 'the dispatcher section has a TypeScript example');
+  const run = spawnSync(
+    process.execPath,
+    ['--conditions=readykit-source', '--input-type=module-typescript', '-e', code],
+    { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8', timeout: 20_000 },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /answered by [23] instances/);
 });
