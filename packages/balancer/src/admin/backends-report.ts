@@ -17,6 +17,8 @@ export interface BackendReport {
   readonly ejectedForMs: number;
   readonly inFlight: number;
   readonly latencyEwmaMs: number;
+  /** The utilization the backend last reported (endpoint-load-metrics), faded; null without reports. */
+  readonly reportedUtilization: number | null;
   readonly requests: number;
   readonly failures: number;
   readonly retries: number;
@@ -66,6 +68,7 @@ export function backendReport(backend: Backend, now: number): BackendReport {
     ejectedForMs: ejected ? Math.ceil(backend.outlier.ejectedUntil - now) : 0,
     inFlight: backend.inFlight,
     latencyEwmaMs: round(backend.latencyMs(now)),
+    reportedUtilization: backend.load.reported ? round(backend.load.utilization(now)) : null,
     requests: backend.stats.requests,
     failures: backend.stats.failures,
     retries: backend.stats.retries,

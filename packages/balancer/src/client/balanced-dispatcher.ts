@@ -15,6 +15,14 @@ import {
   resolveDispatcherOptions,
 } from './dispatcher-options.ts';
 
+// undici 8 adapts old-API handlers with this static, missing from its type declarations; a test
+// with Node's own fetch keeps it honest.
+const wrapLegacyHandler = (
+  Dispatcher1Wrapper as unknown as {
+    wrapHandler(handler: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler;
+  }
+).wrapHandler;
+
 const NO_METRICS: SourceMetrics = { observe() {}, retried() {}, answered() {}, close() {} };
 
 /**
@@ -102,7 +110,7 @@ export class BalancedDispatcher extends Dispatcher implements CallOwner {
 
   override dispatch(options: Dispatcher.DispatchOptions, callerHandler: Dispatcher.DispatchHandler): boolean {
     // Node's own fetch (undici 7) still hands dispatchers handlers of the older API.
-    const handler = Dispatcher1Wrapper.wrapHandler(callerHandler);
+    const handler = wrapLegacyHandler(callerHandler);
     if (this.#closed !== undefined || !this.#ours(options.origin))
       return this.#fallback.dispatch(options, handler);
     const method = options.method;
