@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { getRequestContext, type Readykit, readykit, TracingErrorCodes } from '@readykit/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ServiceConfig } from './config.ts';
+import { createInventoryDispatcher } from './inventory-dispatcher.ts';
 import { SimulatedPool } from './simulated-pool.ts';
 
 export interface ServiceApp {
@@ -35,6 +36,13 @@ export function createServiceApp(
   app.use(kit);
   app.use(express.json({ limit: '100kb' }));
 
+  // INVENTORY_BACKENDS: each inventory call balanced over those instances; else a plain fetch.
+  const inventory = createInventoryDispatcher(config, kit, log);
+  // The cast: Node's fetch is typed with its bundled undici-types, the dispatcher with undici 8's;
+  // the two Dispatcher types differ only in FormData typings, which this GET never sends.
+  const inventoryInit: RequestInit =
+    inventory === undefined ? {} : { dispatcher: inventory as unknown as RequestInit['dispatcher'] };
+
   const api = express.Router();
   const latency = { extraMs: 0 };
   if (config.latencyMs > 0 || config.toggleLatencyMs !== undefined) {
@@ -49,7 +57,7 @@ export function createServiceApp(
   });
 
   // Two services in one binary: /items/:id/stock asks the inventory service (INVENTORY_URL,
-  // another instance) for /stock/:id. The kit adds the trace, the request id and the remaining
+  // another instance, or one of INVENTORY_BACKENDS) for /stock/:id. The kit adds the trace, the request id and the remaining
   // budget to the fetch by itself, and aborts it when the budget runs out.
   api.get('/items/:id/stock', async (req, res) => {
     if (config.inventoryUrl === undefined) {
@@ -59,6 +67,7 @@ export function createServiceApp(
     const trace = traceView(); // before the call, so its budget is what the call starts from
     const upstream = await fetch(
       new URL(`api/stock/${encodeURIComponent(req.params.id)}`, config.inventoryUrl),
+      inventoryInit,
     );
     if (!upstream.ok) {
       res.status(502).json({ error: `inventory service answered ${upstream.status}` });
@@ -67,7 +76,7 @@ export function createServiceApp(
     res.json({ id: req.params.id, trace, inventory: await upstream.json() });
   });
   api.get('/stock/:id', (req, res) => {
-    res.json({ id: req.params.id, units: 12, trace: traceView() });
+    res.json({ id: req.params.id, units: 12, instance: config.instanceName, trace: traceView() });
   });
 
   const users = express.Router({ mergeParams: true });
