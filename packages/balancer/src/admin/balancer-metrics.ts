@@ -106,6 +106,7 @@ export class BalancerMetrics {
       labelNames: upstreamOnly,
       registers,
       collect(this: Gauge<string>) {
+        this.reset(); // a closed source's series goes with it
         for (const source of sources) this.set(sourceLabels(source), source.inFlight());
       },
     });
@@ -115,6 +116,7 @@ export class BalancerMetrics {
       labelNames: upstreamOnly,
       registers,
       collect(this: Gauge<string>) {
+        this.reset();
         const now = performance.now();
         for (const source of sources) {
           // The verdict is made when candidates are rebuilt; without traffic nothing rebuilds them.
@@ -240,6 +242,7 @@ export class BalancerMetrics {
       };
       void backend.retired?.then(retired, retired);
     });
+    const refusedCodes = new Set<string>();
     const refusedLabels = (code: string): Labels =>
       this.#upstreamLabel ? { upstream: source.upstream ?? '', code } : { code };
     return {
@@ -252,12 +255,16 @@ export class BalancerMetrics {
       retried(backend) {
         seriesOf(backend).retries.inc();
       },
-      answered: (code) => this.#refused.inc(refusedLabels(code)),
+      answered: (code) => {
+        refusedCodes.add(code);
+        this.#refused.inc(refusedLabels(code));
+      },
       close: () => {
         unsubscribe();
         const at = this.#sources.indexOf(source);
         if (at >= 0) this.#sources.splice(at, 1);
         for (const id of [...series.keys()]) forget(id);
+        for (const code of refusedCodes) this.#refused.remove(refusedLabels(code));
       },
     };
   }
