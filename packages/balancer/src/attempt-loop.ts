@@ -57,7 +57,7 @@ export class AttemptLoop {
    */
   responded(status: number, now: number, utilization: number | undefined): boolean {
     const backend = this.backend!;
-    backend.ewma.observe(now - this.startedAt, now);
+    backend.observeLatency(now - this.startedAt, now);
     if (utilization !== undefined) backend.load.report(utilization, now);
     if (status < 500) {
       this.#cluster.backends.recordSuccess(backend);

@@ -20,6 +20,8 @@ export class BackendSet {
   // When the earliest ejection ends: candidates are rebuilt then.
   #nextExpiry = Number.POSITIVE_INFINITY;
   #started = false;
+  #fleetLatency = 0;
+  #fleetLatencyAt = Number.NEGATIVE_INFINITY;
 
   constructor(config: BalancerConfig) {
     this.#config = config;
@@ -44,7 +46,7 @@ export class BackendSet {
     }
     for (const spec of wanted.values()) {
       if (this.#backends.has(spec.url)) continue;
-      const backend = new Backend(spec, this.#config, (b) => this.#changed(b), now);
+      const backend = new Backend(spec, this.#config, (b) => this.#changed(b), now, this.#fleetLatencyOf);
       this.#backends.set(spec.url, backend);
       if (this.#started) backend.start();
     }
@@ -125,26 +127,29 @@ export class BackendSet {
 
   #changed(backend: Backend): void {
     this.#stale = true;
-    if (backend.state === 'ready' && !backend.ewma.observed) this.#seedEstimate(backend);
+    this.#fleetLatencyAt = Number.NEGATIVE_INFINITY;
     for (const listener of this.#listeners) listener(backend);
   }
 
   /**
-   * A backend with no history joins at the fleet's average latency: a fixed prior (30 ms)
-   * starves it behind fast backends, or floods it in front of slow ones.
+   * What a backend without latency history costs: the average estimate of the routable backends
+   * that have one (the configured prior while none has), recomputed at most every 50 ms so a
+   * pick stays O(1).
    */
-  #seedEstimate(backend: Backend): void {
-    const now = performance.now();
+  readonly #fleetLatencyOf = (now: number): number => {
+    if (now - this.#fleetLatencyAt < 50) return this.#fleetLatency;
     let sum = 0;
     let count = 0;
-    for (const other of this.#backends.values()) {
-      if (other !== backend && other.ewma.observed && other.routable(now)) {
-        sum += other.latencyMs(now);
+    for (const backend of this.#backends.values()) {
+      if (backend.ewma.observed && backend.routable(now)) {
+        sum += backend.ewma.estimate(now);
         count++;
       }
     }
-    if (count > 0) backend.ewma.observe(sum / count, now);
-  }
+    this.#fleetLatency = count > 0 ? sum / count : this.#config.ewma.prior;
+    this.#fleetLatencyAt = now;
+    return this.#fleetLatency;
+  };
 
   #rebuild(now: number): void {
     const healthy: Backend[] = [];

@@ -51,14 +51,28 @@ export class Backend implements Candidate {
   #retired: Promise<void> | undefined;
   #drainedByOperator = false;
   #drainedByDiscovery = false;
+  // The next response is the first since the backend (re)joined: not a latency sample.
+  #coldResponse = true;
+  readonly #fleetLatency: (now: number) => number;
 
-  constructor(spec: BackendSpec, config: BalancerConfig, onChange: (backend: Backend) => void, now: number) {
+  /**
+   * @param fleetLatency what a backend without latency history costs: the fleet's average
+   *   estimate (the configured prior while no backend has history)
+   */
+  constructor(
+    spec: BackendSpec,
+    config: BalancerConfig,
+    onChange: (backend: Backend) => void,
+    now: number,
+    fleetLatency: (now: number) => number = () => config.ewma.prior,
+  ) {
     this.id = spec.url;
     this.name = new URL(spec.url).host;
     this.#weight = spec.weight;
     this.#drainedByDiscovery = spec.draining === true;
     this.#slowStart = config.slowStart;
     this.#onChange = onChange;
+    this.#fleetLatency = fleetLatency;
     this.pool = new Pool(spec.url, {
       connections: config.limits.backendConnections,
       keepAliveTimeout: config.timeouts.upstreamIdle,
@@ -172,8 +186,27 @@ export class Backend implements Candidate {
     return this.#slowStart.window > 0 && since !== undefined && now - since < this.#slowStart.window;
   }
 
+  /**
+   * The peak-EWMA estimate; without history, the fleet's average. A fixed prior would starve a
+   * new backend behind fast ones (and flood it in front of slow ones); a first sample would
+   * hand it the cost of its cold start for as long as the estimate remembers it.
+   */
   latencyMs(now: number): number {
-    return this.ewma.estimate(now);
+    return this.ewma.observed ? this.ewma.estimate(now) : this.#fleetLatency(now);
+  }
+
+  /**
+   * A response's time to headers. The first one since the backend (re)joined is not sampled: it
+   * pays for a new connection and the backend's cold code paths, and under p2c a backend whose
+   * estimate holds such a peak gets no traffic to correct it. A backend slow for real shows it
+   * on the next response.
+   */
+  observeLatency(rttMs: number, now: number): void {
+    if (this.#coldResponse) {
+      this.#coldResponse = false;
+      return;
+    }
+    this.ewma.observe(rttMs, now);
   }
 
   loadPenalty(now: number): number {
@@ -228,7 +261,10 @@ export class Backend implements Candidate {
     if (after === before) return;
     // Back from down or draining is most often a new process on the same address: its
     // predecessor's latency says nothing about it (the set seeds it at the fleet's average).
-    if (after === 'ready' && (before === 'down' || before === 'draining')) this.ewma.reset();
+    if (after === 'ready' && (before === 'down' || before === 'draining')) {
+      this.ewma.reset();
+      this.#coldResponse = true;
+    }
     this.#onChange(this);
   }
 }

@@ -41,9 +41,19 @@ export function decayEstimate(estimate: number, elapsedMs: number, decayMs: numb
 }
 
 /**
+ * Least share of the way toward a lower RTT one response moves the estimate. Blending by elapsed
+ * time alone (Finagle, tower) gives a response 2 ms after the last one a weight of 0.0002: a
+ * backend answering every few ms in 2 ms would keep a 50 ms cold-start peak for half a minute,
+ * and lose every comparison meanwhile. With the floor a peak is forgotten within about twenty
+ * responses or `decayMs`, whichever comes first; rising stays immediate.
+ */
+export const MIN_RESPONSE_WEIGHT = 0.1;
+
+/**
  * The peak-EWMA update (Finagle `PeakEwma.observe`, tower `RttEstimate::update`): an RTT above
  * the current estimate replaces it at once (peak), a lower one is blended in with weight
- * `1 - exp(-elapsed / decay)`, so the estimate is quick to rise and slow to fall.
+ * `1 - exp(-elapsed / decay)`, at least {@link MIN_RESPONSE_WEIGHT}, so the estimate is quick to
+ * rise and slower to fall.
  *
  * "Current" is the estimate decayed to now ({@link decayEstimate}), as the balancer has been
  * seeing it. Finagle and tower get that by decaying on every read; blending the undecayed
@@ -51,10 +61,11 @@ export function decayEstimate(estimate: number, elapsedMs: number, decayMs: numb
  * The result always lies between `rttMs` and the current estimate.
  */
 export function updateEstimate(estimate: number, elapsedMs: number, rttMs: number, decayMs: number): number {
-  const weight = elapsedMs > 0 ? Math.exp(-elapsedMs / decayMs) : 1;
-  const current = estimate * weight;
+  const decay = elapsedMs > 0 ? Math.exp(-elapsedMs / decayMs) : 1;
+  const current = estimate * decay;
   if (rttMs > current) return rttMs;
-  return current * weight + rttMs * (1 - weight);
+  const keep = Math.min(decay, 1 - MIN_RESPONSE_WEIGHT);
+  return current * keep + rttMs * (1 - keep);
 }
 
 /**

@@ -64,10 +64,13 @@ test('a body through fetch is a stream (undici hands even a string over as a gen
   await a!.close();
   // Documented in the README: retry-safe bodies go through request() or dispatch().
   const outcomes = await Promise.allSettled(
-    Array.from({ length: 6 }, () => fetch(`${ORIGIN}/orders`, { dispatcher: d, method: 'POST', body: 'order 43' })),
+    Array.from({ length: 6 }, () =>
+      fetch(`${ORIGIN}/orders`, { dispatcher: d, method: 'POST', body: 'order 43' }),
+    ),
   );
   const refused = outcomes.filter(
-    (o) => o.status === 'rejected' && (o.reason as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED',
+    (o) =>
+      o.status === 'rejected' && (o.reason as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED',
   );
   assert.ok(refused.length > 0, 'some call went to the closed backend and failed there');
   assert.equal(b!.seen.length, outcomes.length - refused.length, 'the others reached b once each');

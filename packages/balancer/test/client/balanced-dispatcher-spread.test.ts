@@ -37,16 +37,22 @@ test('p2c-ewma with a zero latency prior: 300 sequential calls through undici.re
   assert.deepEqual([...counts.keys()].sort(), ['a', 'b', 'c'], JSON.stringify(Object.fromEntries(counts)));
 });
 
-test('p2c-ewma with defaults: 300 sequential calls reach every backend', {
-  todo: 'starves one of three fresh backends: the 30 ms prior of a backend never answered does not decay, so once two answer in ~1 ms it loses every comparison (0 of 300 calls)',
-}, async (t) => {
-  const { d } = await startDispatcher(t, ['a', 'b', 'c'], { rng: seededRng(9) });
-  const counts = await spread(async () => {
-    const { body } = await request(`${ORIGIN}/item`, { dispatcher: d });
-    return body.text();
+for (const seed of [1, 2, 3, 9]) {
+  test(`p2c-ewma with defaults: 300 sequential calls reach every fresh backend (seed ${seed})`, async (t) => {
+    const { d } = await startDispatcher(t, ['a', 'b', 'c'], { rng: seededRng(seed) });
+    const counts = await spread(async () => {
+      const { body } = await request(`${ORIGIN}/item`, { dispatcher: d });
+      return body.text();
+    });
+    const shown = JSON.stringify(Object.fromEntries(counts));
+    console.log(`p2c-ewma, 300 sequential calls, seed ${seed}: ${shown}`);
+    // Cold first responses once poisoned the estimates for ~30 s: one backend got 0 of 300. With
+    // one call at a time p2c sends each to the backend it currently finds fastest, so shares
+    // are uneven; concurrency (in-flight counts in the cost) evens them.
+    for (const name of ['a', 'b', 'c'])
+      assert.ok((counts.get(name) ?? 0) > 0, `${name} got no call: ${shown}`);
   });
-  assert.deepEqual([...counts.keys()].sort(), ['a', 'b', 'c'], JSON.stringify(Object.fromEntries(counts)));
-});
+}
 
 test("Node's global fetch with the dispatcher: round-robin per call, exact thirds", async (t) => {
   const { d } = await startDispatcher(t, ['a', 'b', 'c'], { algorithm: 'round-robin' });

@@ -6,6 +6,7 @@ import {
   DEFAULT_FAILURE_PENALTY_MS,
   DEFAULT_PRIOR_MS,
   decayEstimate,
+  MIN_RESPONSE_WEIGHT,
   PeakEwma,
   updateEstimate,
 } from '../../src/load/peak-ewma.ts';
@@ -36,12 +37,17 @@ describe('updateEstimate', () => {
   });
 
   it('blends a lower RTT into the decayed estimate by the time since the last update', () => {
-    const w = Math.exp(-0.1);
-    close(updateEstimate(100, 1_000, 10, 10_000), 100 * w * w + 10 * (1 - w));
+    const w = Math.exp(-0.5);
+    close(updateEstimate(100, 5_000, 10, 10_000), 100 * w * w + 10 * (1 - w));
   });
 
-  it('ignores a lower RTT observed in the same instant', () => {
-    assert.equal(updateEstimate(100, 0, 10, 10_000), 100);
+  it('moves at least MIN_RESPONSE_WEIGHT of the way toward a lower RTT, even in the same instant', () => {
+    close(updateEstimate(100, 0, 10, 10_000), 100 * (1 - MIN_RESPONSE_WEIGHT) + 10 * MIN_RESPONSE_WEIGHT);
+    const w = Math.exp(-0.1); // 1 s of 10 s: less than the floor
+    close(
+      updateEstimate(100, 1_000, 10, 10_000),
+      100 * w * (1 - MIN_RESPONSE_WEIGHT) + 10 * MIN_RESPONSE_WEIGHT,
+    );
   });
 
   it('lands between the RTT and the current estimate, and rises with the RTT', () => {
@@ -98,11 +104,14 @@ describe('PeakEwma', () => {
       previous = estimate;
     }
     close(previous, 10, 0.5);
-    // A peak-EWMA stays high for a while: after 1 s of 10 ms responses it is still well above 10.
+    // Slower to fall than to rise: five responses later a 200 ms peak still shows...
     const slow = new PeakEwma();
     slow.observe(200, 0);
-    for (let now = 100; now <= 1_000; now += 100) slow.observe(10, now);
-    assert.ok(slow.estimate(1_000) > 100);
+    for (let now = 1; now <= 5; now++) slow.observe(10, now);
+    assert.ok(slow.estimate(5) > 100, `after 5 responses: ${slow.estimate(5)}`);
+    // ...and some forty responses, however close together, forget it (time alone would take 30 s).
+    for (let now = 6; now <= 45; now++) slow.observe(10, now);
+    assert.ok(slow.estimate(45) < 12, `after 45 responses: ${slow.estimate(45)}`);
   });
 
   it('decays while idle, so a degraded backend is tried again', () => {
@@ -136,7 +145,7 @@ describe('PeakEwma', () => {
     ewma.observe(4_000, 0);
     const before = ewma.estimate(1_000);
     ewma.observeFailure(10, 1_000);
-    assert.equal(ewma.estimate(1_000), before);
+    close(ewma.estimate(1_000), before, 1e-9 * before);
     close(ewma.estimate(1_000 + DEFAULT_DECAY_MS), before / Math.E);
     const fresh = new PeakEwma();
     fresh.observeFailure(10, 0);
