@@ -57,10 +57,13 @@ export class BalancedCall implements Handler, Controller {
   send(): void {
     const backend = this.#attempts.begin(performance.now());
     if (backend === undefined) {
-      this.#end(
-        new BalancerError(BalancerErrorCodes.NO_BACKEND, `no backend available for ${this.#owner.origin}`),
+      const error = new BalancerError(
         BalancerErrorCodes.NO_BACKEND,
+        `no backend available for ${this.#owner.origin}`,
       );
+      // Failing within dispatch() would let a caller's retry loop spin without ever yielding to
+      // timers and I/O (the very checks that could bring a backend back).
+      setImmediate(() => this.#end(error, BalancerErrorCodes.NO_BACKEND));
       return;
     }
     this.#controller = undefined;

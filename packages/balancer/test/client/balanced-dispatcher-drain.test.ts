@@ -105,3 +105,19 @@ test('ready() rejects after its timeout when no backend ever becomes ready', asy
   await d.ready(2000);
   assert.equal(await (await fetch(`${ORIGIN}/x`, { dispatcher: d })).text(), 'warming');
 });
+
+test('a call with no backend fails asynchronously: a retry loop still lets timers run', async (t) => {
+  const { d, backends } = await startDispatcher(t, ['a']);
+  backends[0]!.readyStatus = 503;
+  await until(() => backendOf(d, backends[0]!.url).state === 'draining', 2000, 'a draining');
+  let timerFired = false;
+  setTimeout(() => {
+    timerFired = true;
+  }, 0);
+  let failures = 0;
+  while (!timerFired && failures < 10_000) {
+    await fetch(`${ORIGIN}/x`, { dispatcher: d }).catch(() => failures++);
+  }
+  assert.ok(timerFired, `a 0 ms timer fired after ${failures} failed calls`);
+  assert.ok(failures < 100, `only a few calls failed before it did: ${failures}`);
+});
