@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { isHttpOrigin } from '@readykit/balancer';
 
 /** The example service's settings, all from the environment. */
 export interface ServiceConfig {
@@ -75,15 +76,7 @@ function backendList(
   }
   return entries.map((entry) => {
     const url = URL.parse(entry);
-    if (
-      url === null ||
-      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-      url.username !== '' ||
-      url.password !== '' ||
-      url.pathname !== '/' ||
-      url.search !== '' ||
-      url.hash !== ''
-    ) {
+    if (!isHttpOrigin(url)) {
       throw new ConfigError(
         `${key} must be comma-separated http(s) origins (no path), got ${JSON.stringify(entry.slice(0, 40))}`,
       );

@@ -31,6 +31,7 @@ export { type AddressRecords, DnsDiscovery, type DnsDiscoveryOptions } from './d
 export { StaticDiscovery } from './discover/static-discovery.ts';
 export { BalancerError, type BalancerErrorCode, BalancerErrorCodes } from './errors.ts';
 export { BACKEND_STATES, type BackendState } from './health/backend-state.ts';
+export { isHttpOrigin } from './http-origin.ts';
 export { PeakEwma } from './load/peak-ewma.ts';
 export { ReportedLoad } from './load/reported-load.ts';
 export { OPTION_TABLE, type OptionSpec } from './option-table.ts';

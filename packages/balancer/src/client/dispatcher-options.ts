@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { AlgorithmName } from '../balance/candidate.ts';
 import type { Discovery } from '../discover/discovery.ts';
 import { BalancerError, BalancerErrorCodes, invalidConfig } from '../errors.ts';
+import { isHttpOrigin } from '../http-origin.ts';
 import { type BalancerConfig, flattenConfig, resolveBalancerConfig } from '../options.ts';
 
 /**
@@ -82,15 +83,7 @@ export interface ResolvedDispatcherOptions {
 export function resolveDispatcherOptions(options: BalancedDispatcherOptions): ResolvedDispatcherOptions {
   if (options === null || typeof options !== 'object') throw invalidConfig('options', 'an object', options);
   const url = typeof options.origin === 'string' ? URL.parse(options.origin) : null;
-  if (
-    url === null ||
-    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    url.username !== '' ||
-    url.password !== '' ||
-    url.pathname !== '/' ||
-    url.search !== '' ||
-    url.hash !== ''
-  ) {
+  if (!isHttpOrigin(url)) {
     throw invalidConfig('origin', 'an http(s) origin such as http://orders.default.svc', options.origin);
   }
   const settings: Record<string, unknown> = {};

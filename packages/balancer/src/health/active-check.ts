@@ -1,5 +1,6 @@
 import { Client } from 'undici';
 import { invalidConfig } from '../errors.ts';
+import { isHttpOrigin } from '../http-origin.ts';
 import { rangeOption } from './range-option.ts';
 import type { CheckOutcome } from './readiness-tracker.ts';
 
@@ -53,15 +54,7 @@ export function resolveActiveCheckOptions(
   prefix = 'healthCheck',
 ): ResolvedActiveCheckOptions {
   const parsed = typeof options.origin === 'string' ? URL.parse(options.origin) : null;
-  if (
-    parsed === null ||
-    (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') ||
-    parsed.username !== '' ||
-    parsed.password !== '' ||
-    parsed.pathname !== '/' ||
-    parsed.search !== '' ||
-    parsed.hash !== ''
-  ) {
+  if (!isHttpOrigin(parsed)) {
     throw invalidConfig(`${prefix}.origin`, 'an http(s) origin such as http://10.0.0.7:3000', options.origin);
   }
   const path = options.path ?? DEFAULT_CHECK_PATH;
