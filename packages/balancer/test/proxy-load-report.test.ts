@@ -59,8 +59,13 @@ describe('server-reported load through the proxy', () => {
       reporting(a!, 0.2, 5);
       reporting(b!, 0.2, 5);
       const started = await fx.start([busy!, a!, b!], { loadReport: { weight } });
-      const calls = 200;
-      for (let i = 0; i < calls; i++) assert.equal((await fx.request(`${started.proxy}/x`)).status, 200);
+      // Six at a time: with one at a time p2c sends each request to whichever backend looks
+      // fastest at that instant, and shares say more about timing noise than about reports.
+      const calls = 240;
+      for (let round = 0; round < calls / 6; round++) {
+        const answers = await Promise.all(Array.from({ length: 6 }, () => fx.request(`${started.proxy}/x`)));
+        for (const answer of answers) assert.equal(answer.status, 200);
+      }
       const share = busy!.seen.length / calls;
       await fx.close();
       return share;
@@ -69,7 +74,7 @@ describe('server-reported load through the proxy', () => {
     const off = await shares(0);
     const shown = `busy share: reports counted ${(on * 100).toFixed(1)} %, ignored ${(off * 100).toFixed(1)} %`;
     console.log(shown);
-    assert.ok(off > 0.2, `ignoring reports it keeps about a third: ${shown}`);
+    assert.ok(off > 0.15, `ignoring reports it keeps about a third: ${shown}`);
     assert.ok(on < off * 0.6, `counting reports it gets clearly less: ${shown}`);
   });
 });
