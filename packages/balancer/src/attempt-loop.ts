@@ -2,6 +2,9 @@ import type { Backend } from './backend.ts';
 import type { Cluster } from './cluster.ts';
 import { classifyFailure, type FailureKind } from './proxy/failure-kind.ts';
 
+/** Thrown into an attempt (`controller.abort`) to stop it and try another backend. */
+export const RETRY_ELSEWHERE = new Error('retrying on another backend');
+
 /**
  * The attempts of one request, whatever carries it (the proxy's client connection or a caller's
  * `fetch`): which backend each attempt goes to, what each outcome teaches the load and health

@@ -1,14 +1,11 @@
 import { LOAD_REPORT_HEADER } from '@readykit/metrics';
 import type { Dispatcher } from 'undici';
-import type { AttemptLoop } from '../attempt-loop.ts';
+import { type AttemptLoop, RETRY_ELSEWHERE } from '../attempt-loop.ts';
 import { BalancerError, BalancerErrorCodes } from '../errors.ts';
 import { LOAD_REPORT_NAMES, reportedUtilization } from '../load/load-report-header.ts';
 
 type Controller = Dispatcher.DispatchController;
 type Handler = Dispatcher.DispatchHandler;
-
-// Thrown into an attempt to stop it and try another backend.
-const RETRY = new Error('retrying on another backend');
 
 /** What a call needs of the dispatcher that made it. */
 export interface CallOwner {
@@ -143,7 +140,7 @@ export class BalancedCall implements Handler, Controller {
   ): void {
     const report = headers[LOAD_REPORT_HEADER];
     if (this.#attempts.responded(statusCode, performance.now(), reportedUtilization(report))) {
-      controller.abort(RETRY);
+      controller.abort(RETRY_ELSEWHERE);
       return;
     }
     if (report !== undefined) {
@@ -172,7 +169,7 @@ export class BalancedCall implements Handler, Controller {
   onResponseError(_controller: Controller | null, error: Error): void {
     this.#attempts.finish();
     if (this.#ended) return;
-    if (error === RETRY && !this.#aborted) {
+    if (error === RETRY_ELSEWHERE && !this.#aborted) {
       this.send();
       return;
     }
@@ -208,7 +205,8 @@ function withoutLoadReport(raw: Buffer[] | undefined): Buffer[] | undefined {
   const kept: Buffer[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
-    if (LOAD_REPORT_NAMES.has(name.toString('latin1'))) continue;
+    // A Buffer's length is its latin1 length: only a name that long is decoded to compare.
+    if (LOAD_REPORT_NAMES.mayHold(name.length) && LOAD_REPORT_NAMES.has(name.toString('latin1'))) continue;
     kept.push(name, raw[i + 1]!);
   }
   return kept;

@@ -8,7 +8,7 @@ import type { Discovery } from '../discover/discovery.ts';
 import { StaticDiscovery } from '../discover/static-discovery.ts';
 import { isRetryableRequest } from '../proxy/retry-policy.ts';
 import { BalancedCall, type CallOwner } from './balanced-call.ts';
-import { dispatchHeader, withHeader } from './dispatch-headers.ts';
+import { readCallHeaders } from './dispatch-headers.ts';
 import {
   type BalancedDispatcherOptions,
   type ResolvedDispatcherOptions,
@@ -117,24 +117,17 @@ export class BalancedDispatcher extends Dispatcher implements CallOwner {
     const body = options.body;
     // A body given whole can be sent again; a stream cannot.
     const replayable = body == null || typeof body === 'string' || body instanceof Uint8Array;
-    const headers = options.headers;
-    const retryable =
-      replayable &&
-      (isRetryableRequest(method, false) || (dispatchHeader(headers, 'idempotency-key') ?? '') !== '');
     const config = this.cluster.config;
-    const hashKey =
-      this.cluster.balance.name === 'maglev' && config.hashHeader !== undefined
-        ? dispatchHeader(headers, config.hashHeader)
-        : undefined;
+    const hashHeader = this.cluster.balance.name === 'maglev' ? config.hashHeader : undefined;
+    const headers = readCallHeaders(options.headers, hashHeader);
+    const retryable = replayable && isRetryableRequest(method, headers.hasIdempotencyKey);
+    if (!headers.hasHost) headers.flat.push('host', this.#options.host);
     const attempt: Dispatcher.DispatchOptions = {
       ...options,
-      headers:
-        dispatchHeader(headers, 'host') === undefined
-          ? withHeader(headers, 'host', this.#options.host)
-          : headers,
+      headers: headers.flat,
       headersTimeout: options.headersTimeout ?? config.timeouts.firstByte,
     };
-    const attempts = new AttemptLoop(this.cluster, retryable, replayable, hashKey);
+    const attempts = new AttemptLoop(this.cluster, retryable, replayable, headers.hashKey);
     this.#inFlight++;
     new BalancedCall(this, attempts, attempt, handler).send();
     return true;

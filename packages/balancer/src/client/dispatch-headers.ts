@@ -2,54 +2,50 @@ import type { Dispatcher } from 'undici';
 
 type Headers = Dispatcher.DispatchOptions['headers'];
 
+/** What the dispatcher needs of one call's headers, read in one pass. */
+export interface CallHeaders {
+  /** The headers as a flat `[name, value, …]` array: what every attempt sends. */
+  readonly flat: string[];
+  readonly hasHost: boolean;
+  /** A non-empty `Idempotency-Key`: the call may be repeated whatever its method. */
+  readonly hasIdempotencyKey: boolean;
+  /** The first value of the consistent-hashing header, when one is asked for and present. */
+  readonly hashKey: string | undefined;
+}
+
 /**
- * The value of header `lower` (a lowercase name) in any form undici accepts for
- * `dispatch({ headers })`: a flat `[name, value, …]` array, an iterable of `[name, value]`
- * pairs, or a record. The first match wins; undefined when absent.
+ * Reads a call's headers in any form undici accepts for `dispatch({ headers })` (a flat
+ * `[name, value, …]` array, an iterable of `[name, value]` pairs, or a record) into a flat array,
+ * noting on the way what the dispatcher decides by. `hashHeader` is lowercase.
  */
-export function dispatchHeader(headers: Headers, lower: string): string | undefined {
-  if (headers == null) return undefined;
-  if (Array.isArray(headers)) {
-    if (typeof headers[0] === 'string' || Buffer.isBuffer(headers[0])) {
-      for (let i = 0; i + 1 < headers.length; i += 2) {
-        if (String(headers[i]).toLowerCase() === lower) return String(headers[i + 1]);
-      }
-      return undefined;
-    }
+export function readCallHeaders(headers: Headers, hashHeader: string | undefined): CallHeaders {
+  const read = {
+    flat: [] as string[],
+    hasHost: false,
+    hasIdempotencyKey: false,
+    hashKey: undefined as string | undefined,
+  };
+  const visit = (name: string, value: string): void => {
+    read.flat.push(name, value);
+    const lower = name.toLowerCase();
+    if (lower === 'host') read.hasHost = true;
+    else if (lower === 'idempotency-key' && value !== '') read.hasIdempotencyKey = true;
+    if (lower === hashHeader && read.hashKey === undefined) read.hashKey = value;
+  };
+  if (headers == null) return read;
+  if (Array.isArray(headers) && (typeof headers[0] === 'string' || Buffer.isBuffer(headers[0]))) {
+    const fields = headers as ReadonlyArray<string | Buffer>;
+    for (let i = 0; i + 1 < fields.length; i += 2) visit(String(fields[i]), String(fields[i + 1]));
+    return read;
   }
-  if (Symbol.iterator in (headers as object) || Array.isArray(headers)) {
-    for (const pair of headers as Iterable<[string, string | string[] | undefined]>) {
-      if (pair[0].toLowerCase() === lower) return first(pair[1]);
-    }
-    return undefined;
+  const pairs =
+    Symbol.iterator in (headers as object)
+      ? (headers as Iterable<[string, string | string[] | undefined]>)
+      : Object.entries(headers as Record<string, string | string[] | undefined>);
+  for (const [name, value] of pairs) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const one of value) visit(name, String(one));
+    else visit(name, String(value));
   }
-  for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-    if (name.toLowerCase() === lower) return first(value);
-  }
-  return undefined;
-}
-
-/** `headers` as a flat `[name, value, …]` array with `name: value` appended. */
-export function withHeader(headers: Headers, name: string, value: string): string[] {
-  const flat: string[] = [];
-  if (headers != null) {
-    if (Array.isArray(headers) && (typeof headers[0] === 'string' || Buffer.isBuffer(headers[0]))) {
-      for (const field of headers as Array<string | Buffer>) flat.push(String(field));
-    } else {
-      const pairs =
-        Symbol.iterator in (headers as object)
-          ? (headers as Iterable<[string, string | string[] | undefined]>)
-          : Object.entries(headers as Record<string, string | string[] | undefined>);
-      for (const [n, v] of pairs) {
-        if (v === undefined) continue;
-        for (const one of Array.isArray(v) ? v : [v]) flat.push(n, String(one));
-      }
-    }
-  }
-  flat.push(name, value);
-  return flat;
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+  return read;
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LOAD_REPORT_HEADER } from '@readykit/metrics';
 import type { RequestContext } from '@readykit/tracing';
 import type { Dispatcher } from 'undici';
-import type { AttemptLoop } from '../attempt-loop.ts';
+import { type AttemptLoop, RETRY_ELSEWHERE } from '../attempt-loop.ts';
 import { BalancerErrorCodes } from '../errors.ts';
 import { reportedUtilization } from '../load/load-report-header.ts';
 import type { FailureKind } from './failure-kind.ts';
@@ -10,9 +10,6 @@ import type { ProxyEngine } from './proxy-engine.ts';
 import { writeResponseHead } from './response-head.ts';
 
 type Controller = Dispatcher.DispatchController;
-
-// Thrown into an attempt to stop it and try another backend.
-const RETRY = new Error('retrying on another backend');
 
 /**
  * One client request on its way through the proxy: streams the request to the backend its
@@ -101,7 +98,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Controller): void {
     this.#controller = controller;
-    if (this.#done) controller.abort(RETRY);
+    if (this.#done) controller.abort(RETRY_ELSEWHERE);
   }
 
   onResponseStart(
@@ -113,7 +110,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx: Node answers 100-continue to the client itself
     const now = performance.now();
     if (this.#attempts.responded(statusCode, now, reportedUtilization(headers[LOAD_REPORT_HEADER]))) {
-      controller.abort(RETRY);
+      controller.abort(RETRY_ELSEWHERE);
       return;
     }
     this.#status = statusCode;
@@ -140,7 +137,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Controller, error: Error): void {
     this.#attempts.finish();
     if (this.#done) return;
-    if (error === RETRY) {
+    if (error === RETRY_ELSEWHERE) {
       this.send();
       return;
     }
@@ -186,7 +183,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const attempted = this.#attempts.backend !== undefined;
       this.#attempts.timedOut(performance.now());
       this.#fail('deadline', attempted);
-      this.#controller?.abort(RETRY);
+      this.#controller?.abort(RETRY_ELSEWHERE);
       return;
     }
     this.#cut();
@@ -196,7 +193,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #cut(): void {
     this.#done = true;
     this.#disarm();
-    this.#controller?.abort(RETRY);
+    this.#controller?.abort(RETRY_ELSEWHERE);
     if (!this.res.writableEnded) this.res.destroy();
   }
 

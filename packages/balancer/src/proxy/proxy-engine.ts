@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HopPropagation, type RequestContext } from '@readykit/tracing';
 import type { RequestWindow } from '../admin/request-window.ts';
 import { AttemptLoop } from '../attempt-loop.ts';
-import type { BackendSet } from '../backend-set.ts';
 import type { Balance } from '../balance/candidate.ts';
 import type { Cluster } from '../cluster.ts';
 import type { BalancerErrorCode } from '../errors.ts';
@@ -50,10 +49,6 @@ export class ProxyEngine {
     });
     this.#forwarded = new ForwardedHeaders({ trustedProxies: config.trustedProxies });
     this.#rewritten = new HeaderNameSet([...FORWARDED_HEADERS, ...this.#propagation.rewrites]);
-  }
-
-  get backends(): BackendSet {
-    return this.cluster.backends;
   }
 
   get retryBudget(): RetryBudget {

@@ -60,7 +60,8 @@ test('a backend whose /readyz turns 503 gets no new call within one check interv
   assert.equal(d.inFlight, 0);
 });
 
-test('with no ready backend a call fails with RK_ERR_NO_BACKEND, for undici fetch and Node fetch', async (t) => {
+/** A dispatcher over one backend that never becomes ready (its /readyz answers 503). */
+async function overWarmingBackend(t: import('node:test').TestContext) {
   const warming = await startTestBackend('warming');
   warming.readyStatus = 503;
   t.after(() => warming.close());
@@ -70,6 +71,11 @@ test('with no ready backend a call fails with RK_ERR_NO_BACKEND, for undici fetc
     healthCheck: { interval: `${INTERVAL_MS}ms` },
   });
   t.after(() => d.close());
+  return { warming, d };
+}
+
+test('with no ready backend a call fails with RK_ERR_NO_BACKEND, for undici fetch and Node fetch', async (t) => {
+  const { warming, d } = await overWarmingBackend(t);
   await sleep(2 * INTERVAL_MS);
   for (const call of [fetch, globalThis.fetch as unknown as typeof fetch]) {
     await assert.rejects(
@@ -86,15 +92,7 @@ test('with no ready backend a call fails with RK_ERR_NO_BACKEND, for undici fetc
 });
 
 test('ready() rejects after its timeout when no backend ever becomes ready', async (t) => {
-  const warming = await startTestBackend('warming');
-  warming.readyStatus = 503;
-  t.after(() => warming.close());
-  const d = new BalancedDispatcher({
-    origin: ORIGIN,
-    backends: [warming.url],
-    healthCheck: { interval: `${INTERVAL_MS}ms` },
-  });
-  t.after(() => d.close());
+  const { warming, d } = await overWarmingBackend(t);
   const started = performance.now();
   await assert.rejects(d.ready(300), /no backend of http:\/\/inventory\.test became ready within 300 ms/);
   const waited = performance.now() - started;
