@@ -60,7 +60,8 @@ export class AttemptLoop {
    */
   responded(status: number, now: number, utilization: number | undefined): boolean {
     const backend = this.backend!;
-    backend.observeLatency(now - this.startedAt, now);
+    // Read during a stall of this process, the response may have waited here, not at the backend.
+    if (!this.#cluster.loop.stalled(now)) backend.observeLatency(now - this.startedAt, now);
     if (utilization !== undefined) backend.load.report(utilization, now);
     if (status < 500) {
       this.#cluster.backends.recordSuccess(backend);

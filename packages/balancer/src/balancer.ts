@@ -52,6 +52,7 @@ export class Balancer {
   readonly health: Health;
   readonly metrics: Metrics;
   readonly engine: ProxyEngine;
+  readonly #cluster: Cluster;
   readonly #discovery: Discovery;
   readonly #server: Server;
   readonly #admin: ManagementServer;
@@ -94,14 +95,14 @@ export class Balancer {
       retryBudgetExhausted: () => this.engine.retryBudget.exhausted,
       inFlight: () => this.engine.inFlight,
     });
-    const cluster = new Cluster(
+    this.#cluster = new Cluster(
       config,
       this.backends,
       createBalance(config.algorithm, { tableSize: config.maglevTableSize }),
       balancerMetrics,
       runtime.rng ?? Math.random,
     );
-    this.engine = new ProxyEngine(config, cluster);
+    this.engine = new ProxyEngine(config, this.#cluster);
     this.#server = createServer(
       {
         maxHeaderSize: config.limits.maxHeaderSize,
@@ -192,7 +193,7 @@ export class Balancer {
     });
     const admin = await this.#admin.listen();
     this.#unsubscribe = this.#discovery.subscribe((set) => this.backends.apply(set));
-    this.backends.start();
+    this.#cluster.start();
     const addresses = {
       proxy: urlOf(this.#server.address() as AddressInfo),
       admin: urlOf({ host: this.config.admin.host, port: admin.port }),
@@ -220,7 +221,7 @@ export class Balancer {
 
   async #closeUpstreams(): Promise<void> {
     this.#unsubscribe?.();
-    await Promise.all([this.#discovery.close(), this.backends.close()]);
+    await Promise.all([this.#discovery.close(), this.#cluster.close()]);
   }
 }
 

@@ -3,6 +3,7 @@ import { RequestWindow } from './admin/request-window.ts';
 import type { Backend } from './backend.ts';
 import type { BackendSet } from './backend-set.ts';
 import type { Balance, PickInput } from './balance/candidate.ts';
+import { LoopStallWatch } from './load/loop-stall-watch.ts';
 import type { BalancerConfig } from './options.ts';
 import { RetryBudget } from './proxy/retry-budget.ts';
 
@@ -19,7 +20,10 @@ export class Cluster {
   readonly metrics: SourceMetrics;
   /** Finished attempts on every backend, for the dashboard's totals. */
   readonly window = new RequestWindow();
+  /** Whether this process's loop is stalled: responses read during a stall are no latency samples. */
+  readonly loop: LoopStallWatch;
   #balance: Balance;
+  #running = false;
   readonly #pickInput: {
     rng: () => number;
     now: number;
@@ -33,8 +37,10 @@ export class Cluster {
     balance: Balance,
     metrics: SourceMetrics,
     rng: () => number,
+    loop: LoopStallWatch = LoopStallWatch.shared(),
   ) {
     this.config = config;
+    this.loop = loop;
     this.backends = backends;
     this.#balance = balance;
     this.metrics = metrics;
@@ -43,6 +49,20 @@ export class Cluster {
       minPerSecond: config.retry.minPerSecond,
     });
     this.#pickInput = { rng, now: 0, hashKey: undefined, excluded: undefined };
+  }
+
+  /** Starts the backends' active checks and the loop-stall watch. */
+  start(): void {
+    if (!this.#running) this.loop.acquire();
+    this.#running = true;
+    this.backends.start();
+  }
+
+  /** Stops what {@link start} started and closes the backends' connections. */
+  close(): Promise<void> {
+    if (this.#running) this.loop.release();
+    this.#running = false;
+    return this.backends.close();
   }
 
   /** The algorithm in use. */

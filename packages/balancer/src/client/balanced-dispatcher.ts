@@ -79,7 +79,7 @@ export class BalancedDispatcher extends Dispatcher implements CallOwner {
       options.rng ?? Math.random,
     );
     this.#unsubscribe = this.#discovery.subscribe((set) => backends.apply(set));
-    backends.start();
+    this.cluster.start();
   }
 
   /** Calls in progress. */
@@ -179,7 +179,7 @@ export class BalancedDispatcher extends Dispatcher implements CallOwner {
   async #shutdown(): Promise<void> {
     this.#unsubscribe();
     this.#metrics.close();
-    await Promise.all([this.#discovery.close(), this.cluster.backends.close()]);
+    await Promise.all([this.#discovery.close(), this.cluster.close()]);
   }
 
   #ours(origin: Dispatcher.DispatchOptions['origin']): boolean {
