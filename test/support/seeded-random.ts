@@ -36,9 +36,14 @@ export class SeededRandom {
     return t >>> 0;
   }
 
+  /** A uniform number in `[0, 1)`. */
+  float(): number {
+    return this.uint32() / 0x1_0000_0000;
+  }
+
   /** A whole number in `[0, n)`. */
   int(n: number): number {
-    return Math.floor((this.uint32() / 0x1_0000_0000) * n);
+    return Math.floor(this.float() * n);
   }
 
   /** A whole number in `[min, max]`. */
@@ -48,7 +53,7 @@ export class SeededRandom {
 
   /** True with probability `p`. */
   chance(p: number): boolean {
-    return this.uint32() / 0x1_0000_0000 < p;
+    return this.float() < p;
   }
 
   pick<T>(items: readonly T[]): T {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { SeededRandom } from '../../../test/support/seeded-random.ts';
 import { formatLoadReport, LOAD_REPORT_HEADER, type LoadReport, parseLoadReport } from '../src/index.ts';
 
 test('the header is ORCA in-band endpoint-load-metrics', () => {
@@ -115,16 +116,10 @@ test('the 4096-character limit is on the whole value', () => {
   assert.equal(parseLoadReport(`${fits}x`), undefined);
 });
 
-/** A small seeded PRNG (mulberry32): the fuzz cases are the same on every run. */
+/** Uniform numbers in [0, 1) from a fixed seed: the fuzz cases are the same on every run. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRandom(seed);
+  return () => rng.float();
 }
 
 test('format then parse round-trips: utilization to 3 decimals, in-flight exactly (seeded, 5000 cases)', () => {

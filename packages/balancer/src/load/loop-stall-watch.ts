@@ -47,7 +47,7 @@ export class LoopStallWatch {
   }
 
   readonly #tickMs: number;
-  readonly #lateMs: number;
+  readonly #toleranceMs: number;
   readonly #clock: () => number;
   readonly #timer: boolean;
   #interval: NodeJS.Timeout | undefined;
@@ -58,7 +58,7 @@ export class LoopStallWatch {
 
   constructor(options: LoopStallWatchOptions = {}) {
     this.#tickMs = options.tickMs ?? DEFAULT_STALL_TICK_MS;
-    this.#lateMs = this.#tickMs + (options.toleranceMs ?? DEFAULT_STALL_TOLERANCE_MS);
+    this.#toleranceMs = options.toleranceMs ?? DEFAULT_STALL_TOLERANCE_MS;
     this.#clock = options.clock ?? (() => performance.now());
     this.#timer = options.timer ?? true;
   }
@@ -83,7 +83,7 @@ export class LoopStallWatch {
   /** The timer's body: the loop turned at `now`. */
   tick(now: number): void {
     const late = now - this.#lastTick - this.#tickMs;
-    if (late > this.#lateMs - this.#tickMs) this.#catchingUpUntil = now + Math.max(late, this.#tickMs);
+    if (late > this.#toleranceMs) this.#catchingUpUntil = now + Math.max(late, this.#tickMs);
     this.#lastTick = now;
   }
 
@@ -93,6 +93,9 @@ export class LoopStallWatch {
    * Always false while nobody uses the watch.
    */
   stalled(now: number): boolean {
-    return this.#users > 0 && (now < this.#catchingUpUntil || now - this.#lastTick > this.#lateMs);
+    return (
+      this.#users > 0 &&
+      (now < this.#catchingUpUntil || now - this.#lastTick - this.#tickMs > this.#toleranceMs)
+    );
   }
 }

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { fetch } from 'undici';
 import { BalancedDispatcher } from '../../src/client/balanced-dispatcher.ts';
+import { busyWait } from '../support/busy-wait.ts';
 import { until } from '../support/test-backend.ts';
 import { allReady, ORIGIN } from './dispatcher-fixture.ts';
 
@@ -21,11 +22,6 @@ async function startBackendProcess(): Promise<{ url: string; child: ChildProcess
   });
   const [port] = (await once(child.stdout!, 'data')) as [Buffer];
   return { url: `http://127.0.0.1:${Number(port.toString())}`, child };
-}
-
-function busyWait(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
 }
 
 test("a stall of the caller's own event loop is not taken for the backends' latency", async (t) => {

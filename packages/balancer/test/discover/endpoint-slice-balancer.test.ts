@@ -4,26 +4,9 @@ import { test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { EndpointSliceDiscovery } from '../../src/discover/endpoint-slice-discovery.ts';
 import { BalancerFixture } from '../support/balancer-fixture.ts';
-import { FakeKubeApi, type FakeSlice } from '../support/fake-kube-api.ts';
-import type { TestBackend } from '../support/test-backend.ts';
+import { FakeKubeApi } from '../support/fake-kube-api.ts';
+import { ENDPOINT_READY, loopbackSlice } from '../support/loopback-slice.ts';
 import { until } from '../support/test-backend.ts';
-
-type Conditions = { ready: boolean; serving: boolean; terminating: boolean };
-const READY: Conditions = { ready: true, serving: true, terminating: false };
-
-/**
- * One slice per loopback backend: the backends share 127.0.0.1 and differ by port, and a
- * slice's ports apply to all its endpoints (the controller splits pods whose named port maps
- * to different numbers into different slices the same way).
- */
-function sliceFor(name: string, backend: TestBackend, conditions: Conditions): FakeSlice {
-  return {
-    name: `api-${name}`,
-    service: 'api',
-    endpoints: [{ addresses: ['127.0.0.1'], conditions, pod: `api-${name}` }],
-    ports: [{ name: 'http', port: Number(new URL(backend.url).port), protocol: 'TCP' }],
-  };
-}
 
 test('through the balancer: terminating-but-serving endpoints get no new requests and finish those in flight; not serving ones go', async (t) => {
   const fixture = new BalancerFixture();
@@ -33,9 +16,9 @@ test('through the balancer: terminating-but-serving endpoints get no new request
     await api.close();
   });
   const [a, b, c] = await fixture.backends('a', 'b', 'c');
-  api.apply(sliceFor('a', a!, READY));
-  api.apply(sliceFor('b', b!, READY));
-  api.apply(sliceFor('c', c!, READY));
+  api.apply(loopbackSlice('a', a!, ENDPOINT_READY));
+  api.apply(loopbackSlice('b', b!, ENDPOINT_READY));
+  api.apply(loopbackSlice('c', c!, ENDPOINT_READY));
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(api.kubeconfigYaml());
   const lines: string[] = [];
@@ -71,7 +54,7 @@ test('through the balancer: terminating-but-serving endpoints get no new request
   await until(() => sent.filter((r) => !r.done).length === 1, 3000, 'the others answered');
   const toC = sent.find((r) => !r.done)!.answer;
 
-  api.apply(sliceFor('c', c!, { ready: false, serving: true, terminating: true }));
+  api.apply(loopbackSlice('c', c!, { ready: false, serving: true, terminating: true }));
   await until(
     () => [...balancer.backends.all()].some((x) => x.id === c!.url && x.state === 'draining'),
     3000,
@@ -99,7 +82,7 @@ test('through the balancer: terminating-but-serving endpoints get no new request
   assert.equal(late.status, 200);
   assert.equal(late.body, 'c, late');
 
-  api.apply(sliceFor('c', c!, { ready: false, serving: false, terminating: true }));
+  api.apply(loopbackSlice('c', c!, { ready: false, serving: false, terminating: true }));
   await until(() => balancer.backends.size === 2, 3000, 'c removed');
   assert.deepEqual([...balancer.backends.all()].map((x) => x.id).sort(), [a!.url, b!.url].sort());
   assert.ok(

@@ -4,23 +4,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import { BalancedDispatcher } from '../../src/client/balanced-dispatcher.ts';
 import { EndpointSliceDiscovery } from '../../src/discover/endpoint-slice-discovery.ts';
-import { FakeKubeApi, type FakeSlice } from '../support/fake-kube-api.ts';
-import { startTestBackend, type TestBackend, until } from '../support/test-backend.ts';
+import { FakeKubeApi } from '../support/fake-kube-api.ts';
+import { ENDPOINT_READY, type EndpointConditions, loopbackSlice } from '../support/loopback-slice.ts';
+import { startTestBackend, until } from '../support/test-backend.ts';
 
-type Conditions = { ready: boolean; serving: boolean; terminating: boolean };
-const READY: Conditions = { ready: true, serving: true, terminating: false };
-const TERMINATING: Conditions = { ready: false, serving: true, terminating: true };
+const TERMINATING: EndpointConditions = { ready: false, serving: true, terminating: true };
 const ORIGIN = 'http://api.default.svc';
-
-/** One slice per loopback backend: they share 127.0.0.1 and differ by port (see endpoint-slice-balancer.test.ts). */
-function sliceFor(name: string, backend: TestBackend, conditions: Conditions): FakeSlice {
-  return {
-    name: `api-${name}`,
-    service: 'api',
-    endpoints: [{ addresses: ['127.0.0.1'], conditions, pod: `api-${name}` }],
-    ports: [{ name: 'http', port: Number(new URL(backend.url).port), protocol: 'TCP' }],
-  };
-}
 
 test('a dispatcher fed by EndpointSlices: calls follow the ready endpoints; terminating and removed ones stop getting calls, and no idempotent call fails', async (t) => {
   const api = await FakeKubeApi.start();
@@ -32,7 +21,7 @@ test('a dispatcher fed by EndpointSlices: calls follow the ready endpoints; term
     ['b', b!],
     ['c', c!],
   ] as const)
-    api.apply(sliceFor(name, backend, READY));
+    api.apply(loopbackSlice(name, backend, ENDPOINT_READY));
 
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(api.kubeconfigYaml());
@@ -76,7 +65,7 @@ test('a dispatcher fed by EndpointSlices: calls follow the ready endpoints; term
     await settle(30);
     assert.deepEqual([...answers.keys()].sort(), ['a', 'b', 'c'], 'every ready endpoint got calls');
 
-    api.apply(sliceFor('c', c!, TERMINATING));
+    api.apply(loopbackSlice('c', c!, TERMINATING));
     await until(() => d.cluster.backends.find(c!.url)?.state === 'draining', 3000, 'c draining');
     const seenByC = c!.seen.length;
     await settle(30);

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LoopStallWatch } from '../../src/load/loop-stall-watch.ts';
+import { busyWait } from '../support/busy-wait.ts';
 
 /** A watch driven by hand: tick every 10 ms, 3 ms of tolerance, so overdue means > 13 ms since the last tick. */
 function manualWatch(): LoopStallWatch {
   return new LoopStallWatch({ tickMs: 10, toleranceMs: 3, clock: () => 0, timer: false });
-}
-
-function busyWait(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
 }
 
 test('nobody using the watch: never stalled, however late the tick', () => {
