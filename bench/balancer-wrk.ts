@@ -1,4 +1,4 @@
-/** Closed-loop saturation load for the balancer benchmarks: one wrk run, pinned, parsed. */
+/** Closed-loop saturation load for the benchmarks: one wrk run, pinned, parsed. */
 import { spawn } from 'node:child_process';
 import { CAN_PIN } from './balancer-processes.ts';
 import { trackChild } from './bench-process.ts';
@@ -18,6 +18,8 @@ export interface WrkOptions {
   readonly connections?: number | undefined;
   /** Pin wrk to this CPU. */
   readonly cpu?: number | undefined;
+  /** A wrk Lua script (`-s`), e.g. one that varies the path. */
+  readonly script?: string | undefined;
 }
 
 /**
@@ -25,7 +27,9 @@ export interface WrkOptions {
  * spawnSync) so the bench's signal handlers still run while it measures.
  */
 export async function wrk(options: WrkOptions): Promise<WrkResult> {
-  const args = ['-t1', `-c${options.connections ?? 64}`, `-d${options.seconds}s`, '--latency', options.url];
+  const args = ['-t1', `-c${options.connections ?? 64}`, `-d${options.seconds}s`, '--latency'];
+  if (options.script !== undefined) args.push('-s', options.script);
+  args.push(options.url);
   const pinned = options.cpu !== undefined && CAN_PIN;
   const child = pinned ? spawn('taskset', ['-c', String(options.cpu), 'wrk', ...args]) : spawn('wrk', args);
   trackChild(child);

@@ -1,7 +1,8 @@
 /**
  * Throughput of one Express 5 JSON route with and without readykit, side by side in one
  * run: bare Express, Express + one empty middleware (what Express charges for any layer),
- * propagation only (@readykit/tracing), Express + `readykit()` (defaults: health, metrics,
+ * one AsyncLocalStorage context per request (what carrying any context across awaits costs)
+ * and the same through the OpenTelemetry context API, propagation only (@readykit/tracing), Express + `readykit()` (defaults: health, metrics,
  * propagation), the same with the load report header on (`metrics: { loadReport: true }`),
  * Express + express-prom-bundle (the metrics middleware users pick today), and
  * full OpenTelemetry with 10 % sampling and an OTLP exporter: readykit in SDK mode
@@ -14,15 +15,19 @@
  *   npm run bench            (at the repository root), or: node bench/express-overhead.ts
  *   node bench/express-overhead.ts bare propagation   (only these variants; bare is always kept)
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { runBench, trackChild } from './bench-process.ts';
-import { preloadFor, VARIANTS, type Variant } from './express-variants.ts';
+import { CAN_PIN, haveCommand } from './balancer-processes.ts';
+import { type WrkResult, wrk } from './balancer-wrk.ts';
+import { runBench } from './bench-process.ts';
+import {
+  type ExpressServerProcess,
+  startExpressServer,
+  stopExpressServer,
+} from './express-server-process.ts';
+import { VARIANTS, type Variant } from './express-variants.ts';
 
 const ROUNDS = 3;
 const WARMUP_S = 2;
@@ -31,23 +36,9 @@ const CONNECTIONS = 64;
 const TARGET_RATIO = 0.9;
 const PROPAGATION_TARGET_RATIO = 0.95;
 const SAMPLING_RATIO = '0.1';
-const SERVER = fileURLToPath(new URL('./express-server.ts', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./items.lua', import.meta.url));
-
-interface WrkResult {
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly errors: number;
-}
-
-function haveWrk(): boolean {
-  return spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
-}
-
-function haveTaskset(): boolean {
-  return spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0;
-}
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
 
 /** Accepts OTLP/HTTP exports and drops them: the SDK variants pay for exporting, not for a backend. */
 async function startOtlpSink(): Promise<{ server: Server; url: string; exports: () => number }> {
@@ -68,72 +59,20 @@ async function startOtlpSink(): Promise<{ server: Server; url: string; exports: 
   };
 }
 
-async function startServer(
-  variant: Variant,
-  pin: boolean,
-  otlpUrl: string,
-): Promise<{ child: ChildProcess; port: number }> {
-  const args = [...preloadFor(variant), SERVER, variant];
-  const env = {
-    ...process.env,
+/** The SDK variants export to `otlpUrl`, sampling SAMPLING_RATIO of traces. */
+function startServer(variant: Variant, otlpUrl: string): Promise<ExpressServerProcess> {
+  return startExpressServer(variant, SERVER_CPU, {
     OTEL_SERVICE_NAME: `bench-${variant}`,
     OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
     OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
     OTEL_TRACES_SAMPLER_ARG: SAMPLING_RATIO,
     OTEL_METRICS_EXPORTER: 'none',
     OTEL_LOGS_EXPORTER: 'none',
-  };
-  const options = { stdio: ['pipe', 'pipe', 'inherit'] as ['pipe', 'pipe', 'inherit'], env };
-  const child = pin
-    ? spawn('taskset', ['-c', '0', process.execPath, ...args], options)
-    : spawn(process.execPath, args, options);
-  trackChild(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${variant} server exited (${code}) before listening`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^port (\d+)$/.exec(line);
-      if (m) resolve(Number(m[1]));
-    });
   });
-  return { child, port };
 }
 
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
-}
-
-function wrk(port: number, seconds: number, pin: boolean): WrkResult {
-  const args = [
-    '-t1',
-    `-c${CONNECTIONS}`,
-    `-d${seconds}s`,
-    '--latency',
-    '-s',
-    SCRIPT,
-    `http://127.0.0.1:${port}`,
-  ];
-  const run = pin
-    ? spawnSync('taskset', ['-c', '1', 'wrk', ...args], { encoding: 'utf8' })
-    : spawnSync('wrk', args, { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`wrk failed: ${run.stderr || run.stdout}`);
-  const out = run.stdout;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const p50 = toMs(/\s50%\s+([\d.]+)(us|ms|s)/.exec(out));
-  const p99 = toMs(/\s99%\s+([\d.]+)(us|ms|s)/.exec(out));
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  if (!Number.isFinite(rps)) throw new Error(`could not read wrk output:\n${out}`);
-  return { rps, p50, p99, errors };
-}
-
-function toMs(m: RegExpExecArray | null): number {
-  if (m === null) return Number.NaN;
-  const value = Number(m[1]);
-  return m[2] === 'us' ? value / 1000 : m[2] === 's' ? value * 1000 : value;
+function load(server: ExpressServerProcess, seconds: number): Promise<WrkResult> {
+  return wrk({ url: server.url, seconds, connections: CONNECTIONS, cpu: LOAD_CPU, script: SCRIPT });
 }
 
 function median<T>(values: readonly T[], key: (v: T) => number): T {
@@ -157,26 +96,25 @@ function selectedVariants(names: readonly string[]): readonly Variant[] | undefi
 async function main(): Promise<number> {
   const variants = selectedVariants(process.argv.slice(2));
   if (variants === undefined) return 2;
-  if (!haveWrk()) {
+  if (!haveCommand('wrk', '--version')) {
     console.error(
       'express-overhead: wrk is not installed. It comes from Debian: apt-get install wrk. Skipping this benchmark.',
     );
     return 1;
   }
-  const pin = haveTaskset();
-  const servers = new Map<Variant, { child: ChildProcess; port: number }>();
+  const servers = new Map<Variant, ExpressServerProcess>();
   const sink = await startOtlpSink();
   try {
     for (const variant of variants) {
-      const server = await startServer(variant, pin, sink.url);
+      const server = await startServer(variant, sink.url);
       servers.set(variant, server);
-      wrk(server.port, WARMUP_S, pin);
+      await load(server, WARMUP_S);
     }
     const results = new Map<Variant, WrkResult[]>(variants.map((v) => [v, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < variants.length; i++) {
         const variant = variants[(round + i) % variants.length]!;
-        results.get(variant)!.push(wrk(servers.get(variant)!.port, DURATION_S, pin));
+        results.get(variant)!.push(await load(servers.get(variant)!, DURATION_S));
         await sleep(200);
       }
     }
@@ -185,7 +123,7 @@ async function main(): Promise<number> {
       '',
       `## Express 5, one JSON route (GET /api/items/:id, ids varying), wrk -t1 -c${CONNECTIONS}, ${DURATION_S} s rounds`,
       '',
-      `Node ${process.version}; ${pin ? 'server pinned to CPU 0, wrk to CPU 1 (taskset)' : 'not pinned'}; ` +
+      `Node ${process.version}; ${CAN_PIN ? 'server pinned to CPU 0, wrk to CPU 1 (taskset)' : 'not pinned'}; ` +
         `${ROUNDS} interleaved rounds per variant after ${WARMUP_S} s of warm-up each; median round by req/s.`,
       '',
       '| variant | req/s | ratio to bare | p50 ms | p99 ms | errors |',
@@ -231,7 +169,7 @@ async function main(): Promise<number> {
     if (failed) console.error('error: some requests failed (see the errors column)');
     return failed ? 1 : 0;
   } finally {
-    for (const { child } of servers.values()) await stopServer(child);
+    for (const server of servers.values()) await stopExpressServer(server);
     sink.server.close();
   }
 }

@@ -4,11 +4,33 @@
  * the anchors measured for this project (`GET /api/items/:id`). Writes `port <n>` once
  * listening; exits when its stdin closes, so it never outlives the bench.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { type Context, context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { readykit, Tracing } from '@readykit/express';
 import type { RequestHandler } from 'express';
 import promBundle from 'express-prom-bundle';
 import { VARIANTS, type Variant } from './express-variants.ts';
 import { serveItems } from './items-app.ts';
+
+const BENCH_KEY = createContextKey('readykit.bench');
+
+/** A context holding one value over the root context, built without copying anything. */
+class OneValueContext implements Context {
+  readonly value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
+  getValue(key: symbol): unknown {
+    return key === BENCH_KEY ? this.value : ROOT_CONTEXT.getValue(key);
+  }
+  setValue(key: symbol, value: unknown): Context {
+    return ROOT_CONTEXT.setValue(BENCH_KEY, this.value).setValue(key, value);
+  }
+  deleteValue(key: symbol): Context {
+    return ROOT_CONTEXT.setValue(BENCH_KEY, this.value).deleteValue(key);
+  }
+}
 
 function middlewareFor(variant: Variant): RequestHandler | undefined {
   switch (variant) {
@@ -17,6 +39,19 @@ function middlewareFor(variant: Variant): RequestHandler | undefined {
     case 'empty-middleware':
       // The floor for any middleware: what Express itself charges for one more layer.
       return (_req, _res, next) => next();
+    case 'async-context': {
+      // The least any context propagation costs: the rest of the request runs inside an
+      // AsyncLocalStorage context, so its awaits and callbacks can find it.
+      const storage = new AsyncLocalStorage<number>();
+      return (_req, _res, next) => storage.run(1, next);
+    }
+    case 'otel-context': {
+      // The same through the OpenTelemetry context API, as getRequestContext() requires: the
+      // AsyncLocalStorage context manager the SDK registers and one context.with() per request,
+      // with a context object as small as one can be (the API's own copies a Map per value).
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+      return (_req, _res, next) => context.with(new OneValueContext(1), next);
+    }
     case 'propagation': {
       // Trace, request-id and deadline propagation alone, as @readykit/tracing runs it in the kit.
       const tracing = new Tracing();

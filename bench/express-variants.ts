@@ -2,6 +2,8 @@
 export const VARIANTS = [
   'bare',
   'empty-middleware',
+  'async-context',
+  'otel-context',
   'propagation',
   'readykit',
   'readykit-load-report',
