@@ -43,7 +43,8 @@ export async function wrk(options: WrkOptions): Promise<WrkResult> {
   });
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', resolve);
+    // 'close', not 'exit': a process can exit before its stdout has been read to the end.
+    child.once('close', resolve);
   });
   if (code !== 0) throw new Error(`wrk failed (${code}): ${err || out}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);

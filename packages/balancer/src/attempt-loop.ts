@@ -80,10 +80,12 @@ export class AttemptLoop {
     const kind = classifyFailure(error);
     if (kind === 'aborted') return kind;
     const backend = this.backend!;
-    if (kind !== 'timeout') {
-      backend.ewma.observeFailure(now - this.startedAt, now);
-      this.#cluster.backends.recordFailure(backend, now);
+    if (kind === 'timeout') {
+      if (!responding) this.timedOut(now);
+      return kind;
     }
+    backend.ewma.observeFailure(now - this.startedAt, now);
+    this.#cluster.backends.recordFailure(backend, now);
     if (responding) return kind;
     const connect = kind === 'connect';
     if ((connect || (kind === 'reset' && this.#retryable)) && this.#retryElsewhere(now, connect))
@@ -91,9 +93,22 @@ export class AttemptLoop {
     return kind;
   }
 
-  /** No response headers by the deadline: the estimate must know, or a hanging backend looks idle. */
+  /**
+   * No response headers by the deadline. The estimate must know, or a hanging backend looks
+   * idle. When the attempt waited the whole first-byte timeout, the backend failed it as
+   * surely as with a 504 of its own, and passive health counts it (a backend that hangs on
+   * requests while its readiness still answers is ejected like one that fails them); a wait
+   * cut shorter by the client's own deadline proves nothing about the backend, so a client
+   * sending tiny deadlines cannot eject healthy backends.
+   */
   timedOut(now: number): void {
-    this.backend?.ewma.observe(now - this.startedAt, now);
+    const backend = this.backend;
+    if (backend === undefined) return;
+    const waited = now - this.startedAt;
+    backend.ewma.observe(waited, now);
+    // Timers may fire up to a millisecond before performance.now() says they are due.
+    if (waited >= this.#cluster.config.timeouts.firstByte - 1)
+      this.#cluster.backends.recordFailure(backend, now);
   }
 
   /** The current attempt is over (answered, failed or abandoned); idempotent. */

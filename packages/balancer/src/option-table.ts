@@ -243,7 +243,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     default: 5,
     min: 1,
     max: 1000,
-    help: 'Consecutive 5xx answers or connection failures that eject a backend.',
+    help: 'Consecutive 5xx answers, connection failures or requests left unanswered for the whole first-byte timeout that eject a backend.',
   },
   {
     key: 'outlier.baseEjectionTime',

@@ -116,4 +116,51 @@ describe('outlier ejection through the proxy', () => {
     const ejections = backends.map((x) => x.stats.ejections);
     assert.ok(ejections[0]! >= 1 && ejections[1]! >= 1, `ejections ${ejections.join(', ')}`);
   });
+
+  it('ejects a backend that leaves requests unanswered for the whole first-byte timeout', async () => {
+    const [a, b] = await fx.backends('a', 'b');
+    // a still answers its readiness probes, but never its requests (a stuck pool, say).
+    a!.handler = () => {};
+    const started = await fx.start([a!, b!], {
+      algorithm: 'round-robin',
+      timeouts: { firstByte: 150 },
+      outlier: { consecutiveFailures: 2, baseEjectionTime: 5000 },
+    });
+    const outlier = backendOf(started, a!).outlier;
+    const statuses: number[] = [];
+    for (let sent = 0; !outlier.isEjected(performance.now()); sent++) {
+      assert.ok(sent < 10, 'still not ejected after 10 requests');
+      statuses.push((await fx.request(`${started.proxy}/o`)).status);
+    }
+    assert.equal(a!.seen.length, 2, 'ejected by its second timeout');
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [504, 504],
+    );
+    for (let i = 0; i < 6; i++) assert.equal((await fx.request(`${started.proxy}/o`)).body, 'b');
+    const reportA = (await fx.report(started)).backends.find((x) => x.url === a!.url)!;
+    assert.equal(reportA.ejected, true);
+    assert.equal(reportA.state, 'ready', 'its readiness still says ready');
+  });
+
+  it("does not count a timeout that the client's own shorter deadline caused", async () => {
+    const [a, b] = await fx.backends('a', 'b');
+    a!.handler = (_req, res) => {
+      setTimeout(() => res.end('a, late'), 300);
+    };
+    const started = await fx.start([a!, b!], {
+      algorithm: 'round-robin',
+      timeouts: { firstByte: 5000 },
+      outlier: { consecutiveFailures: 2, baseEjectionTime: 5000 },
+    });
+    const outlier = backendOf(started, a!).outlier;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await fx.request(`${started.proxy}/o`, { headers: { 'x-readykit-timeout-ms': '50' } });
+      statuses.push(res.status);
+    }
+    assert.deepEqual(statuses, [504, 200, 504, 200, 504, 200], 'a missed every 50 ms deadline');
+    assert.equal(outlier.consecutiveFailures, 0);
+    assert.equal(outlier.isEjected(performance.now()), false);
+  });
 });
