@@ -31,6 +31,7 @@ const CONTENDERS = [
   'async-context',
   'otel-context',
   'propagation',
+  'readykit-no-propagation',
   'readykit',
 ] as const satisfies readonly Variant[];
 type Contender = (typeof CONTENDERS)[number];

@@ -61,6 +61,9 @@ function middlewareFor(variant: Variant): RequestHandler | undefined {
     case 'readykit-otel-sdk':
       // What the README tells users to add; signals are left to the bench that spawned us.
       return readykit({ shutdown: { signals: [], exit: false } });
+    case 'readykit-no-propagation':
+      // Probes, shutdown and metrics: the kit as it was before propagation joined its defaults.
+      return readykit({ tracing: false, shutdown: { signals: [], exit: false } });
     case 'readykit-load-report':
       // The defaults plus the endpoint-load-metrics header on every response.
       return readykit({ metrics: { loadReport: true }, shutdown: { signals: [], exit: false } });

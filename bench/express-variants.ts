@@ -6,6 +6,7 @@ export const VARIANTS = [
   'otel-context',
   'propagation',
   'readykit',
+  'readykit-no-propagation',
   'readykit-load-report',
   'express-prom-bundle',
   'readykit-otel-sdk',
