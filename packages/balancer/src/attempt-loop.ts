@@ -62,6 +62,7 @@ export class AttemptLoop {
     const backend = this.backend!;
     // Read during a stall of this process, the response may have waited here, not at the backend.
     if (!this.#cluster.loop.stalled(now)) backend.observeLatency(now - this.startedAt, now);
+    else this.#cluster.latencySamplesSkipped++;
     if (utilization !== undefined) backend.load.report(utilization, now);
     if (status < 500) {
       this.#cluster.backends.recordSuccess(backend);

@@ -93,6 +93,7 @@ export class Balancer {
     const balancerMetrics = new BalancerMetrics(this.metrics.registry).addSource({
       backends: this.backends,
       retryBudgetExhausted: () => this.engine.retryBudget.exhausted,
+      latencySamplesSkipped: () => this.#cluster.latencySamplesSkipped,
       inFlight: () => this.engine.inFlight,
     });
     this.#cluster = new Cluster(

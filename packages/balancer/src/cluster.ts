@@ -22,6 +22,12 @@ export class Cluster {
   readonly window = new RequestWindow();
   /** Whether this process's loop is stalled: responses read during a stall are no latency samples. */
   readonly loop: LoopStallWatch;
+  /**
+   * Responses not taken as latency samples because they were read during a stall of this
+   * process. Climbing steadily, it says the process itself is saturated: the estimates then
+   * only decay, and p2c-ewma works from in-flight counts alone.
+   */
+  latencySamplesSkipped = 0;
   #balance: Balance;
   #running = false;
   readonly #pickInput: {

@@ -14,6 +14,8 @@ export interface MetricsSource {
   readonly backends: BackendSet;
   /** Retries the budget refused so far. */
   readonly retryBudgetExhausted: () => number;
+  /** Responses read during a stall of this process's loop, so not taken as latency samples. */
+  readonly latencySamplesSkipped: () => number;
   /** Requests in flight through this front end. */
   readonly inFlight: () => number;
 }
@@ -92,6 +94,16 @@ export class BalancerMetrics {
       collect(this: Counter<string>) {
         this.reset();
         for (const source of sources) this.inc(sourceLabels(source), source.retryBudgetExhausted());
+      },
+    });
+    new Counter({
+      name: 'readykit_balancer_latency_samples_skipped_total',
+      help: "Responses not taken as latency samples because this process's own event loop was stalled when they were read (a GC pause, a long task); climbing steadily, the balancer itself is saturated.",
+      labelNames: upstreamOnly,
+      registers,
+      collect(this: Counter<string>) {
+        this.reset();
+        for (const source of sources) this.inc(sourceLabels(source), source.latencySamplesSkipped());
       },
     });
     this.#refused = new Counter({

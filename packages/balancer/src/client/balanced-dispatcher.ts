@@ -69,6 +69,7 @@ export class BalancedDispatcher extends Dispatcher implements CallOwner {
             upstream: this.name,
             backends,
             retryBudgetExhausted: () => this.cluster.retryBudget.exhausted,
+            latencySamplesSkipped: () => this.cluster.latencySamplesSkipped,
             inFlight: () => this.#inFlight,
           });
     this.cluster = new Cluster(

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { Registry } from 'prom-client';
 import { fetch } from 'undici';
 import { BalancedDispatcher } from '../../src/client/balanced-dispatcher.ts';
 import { busyWait } from '../support/busy-wait.ts';
@@ -29,6 +30,7 @@ test("a stall of the caller's own event loop is not taken for the backends' late
   t.after(() => {
     for (const b of backends) b.child.kill('SIGKILL');
   });
+  const registry = new Registry();
   const d = new BalancedDispatcher({
     origin: ORIGIN,
     backends: backends.map((b) => b.url),
@@ -36,6 +38,7 @@ test("a stall of the caller's own event loop is not taken for the backends' late
     slowStart: { window: 0 },
     // Every backend gets calls, so each has an estimate; the estimates are what is checked.
     algorithm: 'round-robin',
+    registry,
   });
   t.after(() => d.destroy());
   await allReady(d, 2);
@@ -65,4 +68,12 @@ test("a stall of the caller's own event loop is not taken for the backends' late
   assert.ok(Math.min(...durations) >= 70, `calls took ${durations.join(', ')} ms`);
   // ...but no backend's latency estimate took it in (one sample of 80 ms would replace it: peak).
   for (const ms of estimates) assert.ok(ms < 20, `an estimate took the stall in: ${estimates.join(', ')} ms`);
+  // And the skipped samples are counted where an operator sees them.
+  const skipped = d.cluster.latencySamplesSkipped;
+  assert.ok(skipped >= 4, `${skipped} samples skipped`);
+  const exposition = await registry.metrics();
+  assert.match(
+    exposition,
+    new RegExp(`^readykit_balancer_latency_samples_skipped_total\\{upstream="[^"]*"\\} ${skipped}$`, 'm'),
+  );
 });
