@@ -173,3 +173,30 @@ test('property: isTraceId and isSpanId agree with the regex definition', () => {
     PROPERTY,
   );
 });
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+test('RandomIds.uuid: the next 16 pool bytes as a version 4, RFC 9562 variant UUID', () => {
+  const ids = new RandomIds((buffer) => {
+    for (let i = 0; i < buffer.length; i++) buffer[i] = (i * 17 + 255) & 0xff;
+  });
+  // Bytes 0xff, 0x10, 0x21, ...: byte 6 (0x65) becomes 0x45 (version 4); byte 8 (0x87) has the variant bits already.
+  assert.equal(ids.uuid(), 'ff102132-4354-4576-8798-a9bacbdcedfe');
+  assert.equal(ids.uuid(), '0f203142-5364-4586-97a8-b9cadbecfd0e');
+  // The pool is shared: a trace id drawn next takes the following 16 bytes.
+  assert.equal(ids.traceId(), '1f30415263748596a7b8c9daebfc0d1e');
+  // All ones: only the version nibble and the two variant bits are forced.
+  assert.equal(new RandomIds((buffer) => buffer.fill(0xff)).uuid(), 'ffffffff-ffff-4fff-bfff-ffffffffffff');
+  assert.equal(new RandomIds((buffer) => buffer.fill(0)).uuid(), '00000000-0000-4000-8000-000000000000');
+});
+
+test('RandomIds.uuid with crypto: well-formed and distinct, across pool refills', () => {
+  const ids = new RandomIds();
+  const seen = new Set<string>();
+  for (let i = 0; i < 2000; i++) {
+    const id = ids.uuid();
+    assert.match(id, UUID_V4);
+    seen.add(id);
+  }
+  assert.equal(seen.size, 2000);
+});
