@@ -24,6 +24,7 @@ import {
   stopExpressServer,
 } from './express-server-process.ts';
 import type { Variant } from './express-variants.ts';
+import { percentile } from './probe-load.ts';
 
 const CONTENDERS = [
   'bare',
@@ -86,22 +87,18 @@ async function measurePair(contender: Contender): Promise<PairResult> {
     // Fresh processes every round: one process's JIT can land a few percent faster or slower
     // than the next one's, so a single pair of processes would carry its luck into every round.
     // Odd rounds start the contender (and its wrk) first: whichever starts first gets a slight edge.
-    const first: Variant = round % 2 === 0 ? 'bare' : contender;
-    const second: Variant = round % 2 === 0 ? contender : 'bare';
+    const order: readonly Variant[] = round % 2 === 0 ? ['bare', contender] : [contender, 'bare'];
     const servers: ExpressServerProcess[] = [];
     try {
-      servers.push(await startExpressServer(first, SERVER_CPU));
-      servers.push(await startExpressServer(second, SERVER_CPU));
-      const bare = round % 2 === 0 ? servers[0]! : servers[1]!;
-      const other = round % 2 === 0 ? servers[1]! : servers[0]!;
+      for (const variant of order) servers.push(await startExpressServer(variant, SERVER_CPU));
+      const bareAt = order.indexOf('bare');
+      const [bare, other] = [servers[bareAt]!, servers[1 - bareAt]!];
       await loadBoth(servers[0]!, servers[1]!, WARMUP_S);
       const cpuBefore = [cpuTicks(bare), cpuTicks(other)];
       const results = await loadBoth(servers[0]!, servers[1]!, DURATION_S);
-      const [b, o] = round % 2 === 0 ? results : [results[1], results[0]];
-      const bareCpu = cpuTicks(bare) - cpuBefore[0]!;
-      const otherCpu = cpuTicks(other) - cpuBefore[1]!;
+      const [b, o] = [results[bareAt]!, results[1 - bareAt]!];
       ratios.push(o.rps / b.rps);
-      cpuShares.push(otherCpu / bareCpu);
+      cpuShares.push((cpuTicks(other) - cpuBefore[1]!) / (cpuTicks(bare) - cpuBefore[0]!));
       bareRps.push(b.rps);
       errors += b.errors + o.errors;
     } finally {
@@ -119,7 +116,7 @@ function loadBoth(a: ExpressServerProcess, b: ExpressServerProcess, seconds: num
 /** User + system CPU time of a server so far, in clock ticks; NaN where /proc is missing. */
 function cpuTicks(server: ExpressServerProcess): number {
   try {
-    const stat = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${server.process.child.pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at field 3, state.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
@@ -129,8 +126,10 @@ function cpuTicks(server: ExpressServerProcess): number {
 }
 
 function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 function ratioCell(ratios: readonly number[]): string {

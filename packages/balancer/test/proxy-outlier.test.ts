@@ -36,6 +36,19 @@ async function sendUntil(started: StartedBalancer, done: () => boolean, max = 50
   }
 }
 
+/** Round robin over `a` and `b`, ejecting after two failures, with `firstByte` ms to answer. */
+function startWithFirstByteTimeout(
+  a: TestBackend,
+  b: TestBackend,
+  firstByte: number,
+): Promise<StartedBalancer> {
+  return fx.start([a, b], {
+    algorithm: 'round-robin',
+    timeouts: { firstByte },
+    outlier: { consecutiveFailures: 2, baseEjectionTime: 5000 },
+  });
+}
+
 describe('outlier ejection through the proxy', () => {
   it('ejects a backend after consecutive 5xx, routes around it, and takes it back when the ejection ends', async () => {
     const { a, b, started } = await oneFailing();
@@ -121,11 +134,7 @@ describe('outlier ejection through the proxy', () => {
     const [a, b] = await fx.backends('a', 'b');
     // a still answers its readiness probes, but never its requests (a stuck pool, say).
     a!.handler = () => {};
-    const started = await fx.start([a!, b!], {
-      algorithm: 'round-robin',
-      timeouts: { firstByte: 150 },
-      outlier: { consecutiveFailures: 2, baseEjectionTime: 5000 },
-    });
+    const started = await startWithFirstByteTimeout(a!, b!, 150);
     const outlier = backendOf(started, a!).outlier;
     const statuses: number[] = [];
     for (let sent = 0; !outlier.isEjected(performance.now()); sent++) {
@@ -148,11 +157,7 @@ describe('outlier ejection through the proxy', () => {
     a!.handler = (_req, res) => {
       setTimeout(() => res.end('a, late'), 300);
     };
-    const started = await fx.start([a!, b!], {
-      algorithm: 'round-robin',
-      timeouts: { firstByte: 5000 },
-      outlier: { consecutiveFailures: 2, baseEjectionTime: 5000 },
-    });
+    const started = await startWithFirstByteTimeout(a!, b!, 5000);
     const outlier = backendOf(started, a!).outlier;
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {

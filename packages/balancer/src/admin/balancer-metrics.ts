@@ -86,26 +86,29 @@ export class BalancerMetrics {
     const upstreamOnly = withUpstream([]);
     const sourceLabels = (source: MetricsSource): Labels =>
       upstream ? { upstream: source.upstream ?? '' } : {};
-    new Counter({
-      name: 'readykit_balancer_retry_budget_exhausted_total',
-      help: 'Retries refused because the retry budget was spent.',
-      labelNames: upstreamOnly,
-      registers,
-      collect(this: Counter<string>) {
-        this.reset();
-        for (const source of sources) this.inc(sourceLabels(source), source.retryBudgetExhausted());
-      },
-    });
-    new Counter({
-      name: 'readykit_balancer_latency_samples_skipped_total',
-      help: "Responses not taken as latency samples because this process's own event loop was stalled when they were read (a GC pause, a long task); climbing steadily, the balancer itself is saturated.",
-      labelNames: upstreamOnly,
-      registers,
-      collect(this: Counter<string>) {
-        this.reset();
-        for (const source of sources) this.inc(sourceLabels(source), source.latencySamplesSkipped());
-      },
-    });
+    // A counter each source keeps itself, read at scrape time (one series per source).
+    const sourceCounter = (name: string, help: string, read: (source: MetricsSource) => number): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: upstreamOnly,
+        registers,
+        collect(this: Counter<string>) {
+          this.reset();
+          for (const source of sources) this.inc(sourceLabels(source), read(source));
+        },
+      });
+    };
+    sourceCounter(
+      'readykit_balancer_retry_budget_exhausted_total',
+      'Retries refused because the retry budget was spent.',
+      (source) => source.retryBudgetExhausted(),
+    );
+    sourceCounter(
+      'readykit_balancer_latency_samples_skipped_total',
+      "Responses not taken as latency samples because this process's own event loop was stalled when they were read (a GC pause, a long task); climbing steadily, the balancer itself is saturated.",
+      (source) => source.latencySamplesSkipped(),
+    );
     this.#refused = new Counter({
       name: 'readykit_balancer_errors_total',
       help: 'Requests the balancer answered itself (or failed for the caller), by error code (no backend, backend failed, deadline, refused).',
