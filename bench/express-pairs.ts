@@ -12,6 +12,7 @@
  *
  *   node bench/express-pairs.ts                          (every contender; part of npm run bench)
  *   node bench/express-pairs.ts async-context propagation  (only these)
+ *   node bench/express-pairs.ts --rounds 15 readykit       (more rounds per pair)
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -32,12 +33,17 @@ const CONTENDERS = [
   'async-context',
   'otel-context',
   'propagation',
+  'readykit-health-only',
+  'metrics-track',
   'readykit-no-propagation',
   'readykit',
+  'express-prom-bundle',
 ] as const satisfies readonly Variant[];
 type Contender = (typeof CONTENDERS)[number];
 
-const ROUNDS = 7;
+const DEFAULT_ROUNDS = 7;
+/** `--rounds N`: more rounds narrow the median when telling apart costs of a few percent. */
+let ROUNDS = DEFAULT_ROUNDS;
 const WARMUP_S = 2;
 const DURATION_S = 4;
 /** Per server: each one sees the load the single-server bench gives it. */
@@ -59,7 +65,19 @@ interface PairResult {
 }
 
 async function main(): Promise<number> {
-  const contenders = selected(process.argv.slice(2));
+  const args = process.argv.slice(2);
+  const roundsAt = args.indexOf('--rounds');
+  if (roundsAt !== -1) {
+    const value = args.splice(roundsAt, 2)[1] ?? '';
+    ROUNDS = Number(value);
+    if (!/^\d{1,3}$/.test(value) || ROUNDS < 1) {
+      console.error(
+        `express-pairs: --rounds takes a whole number from 1 to 999, not ${JSON.stringify(value.slice(0, 20))}`,
+      );
+      return 2;
+    }
+  }
+  const contenders = selected(args);
   if (contenders === undefined) return 2;
   if (!haveCommand('wrk', '--version')) {
     console.error('express-pairs: wrk is not installed. It comes from Debian: apt-get install wrk.');

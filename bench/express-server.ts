@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Context, context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { readykit, Tracing } from '@readykit/express';
+import { createMetrics } from '@readykit/metrics';
 import type { RequestHandler } from 'express';
 import promBundle from 'express-prom-bundle';
 import { VARIANTS, type Variant } from './express-variants.ts';
@@ -64,6 +65,17 @@ function middlewareFor(variant: Variant): RequestHandler | undefined {
     case 'readykit-no-propagation':
       // Probes, shutdown and metrics: the kit as it was before propagation joined its defaults.
       return readykit({ tracing: false, shutdown: { signals: [], exit: false } });
+    case 'readykit-health-only':
+      // Probes and shutdown alone.
+      return readykit({ tracing: false, metrics: false, shutdown: { signals: [], exit: false } });
+    case 'metrics-track': {
+      // The metrics' per-request recording alone, without the kit around it.
+      const metrics = createMetrics();
+      return (req, res, next) => {
+        metrics.track(req, res);
+        next();
+      };
+    }
     case 'readykit-load-report':
       // The defaults plus the endpoint-load-metrics header on every response.
       return readykit({ metrics: { loadReport: true }, shutdown: { signals: [], exit: false } });

@@ -7,6 +7,8 @@ export const VARIANTS = [
   'propagation',
   'readykit',
   'readykit-no-propagation',
+  'readykit-health-only',
+  'metrics-track',
   'readykit-load-report',
   'express-prom-bundle',
   'readykit-otel-sdk',

@@ -145,10 +145,14 @@ export class HttpMetrics {
   }
 
   #record(res: Tracked): void {
+    const start = res[this.#startKey];
+    // Recorded already ('close' emitted again by hand): -1 marks it, and keeps track() from starting over.
+    if (start === undefined || start < 0) return;
+    res[this.#startKey] = -1;
     const method = res[this.#methodKey]!;
     this.#active[method]!--;
     this.#inFlightTotal--;
-    const seconds = (performance.now() - res[this.#startKey]!) / 1000;
+    const seconds = (performance.now() - start) / 1000;
     // 'close' without 'finish': the client hung up or the socket died before the response was complete.
     const status = res.writableFinished ? res.statusCode : ABORTED_STATUS;
     const series = this.#guard.series(this.#routeOf(res), method, status);

@@ -160,6 +160,41 @@ test('tracking the same response twice counts it once; scrapes are not tracked',
   assert.equal(value(samples, 'http_requests_total'), 1);
 });
 
+test("'close' emitted again by hand records nothing more", async (t) => {
+  const s = await serveMetrics({}, (_req, res) => {
+    res.end('ok', () => setImmediate(() => res.emit('close')));
+  });
+  t.after(() => s.close());
+  await send(s.url);
+  await until(async () => value(await scrapeSamples(s.metrics), 'http_requests_total') === 1);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const samples = await scrapeSamples(s.metrics);
+  assert.equal(value(samples, 'http_requests_total'), 1);
+  assert.equal(value(samples, 'http_requests_in_flight', { method: 'GET' }), 0);
+});
+
+test('a long request keeps its own duration while many short ones start and end around it', async (t) => {
+  const s = await serveMetrics({ route: (req) => req.url }, (req, res) => {
+    if (req.url === '/long') setTimeout(() => res.end('long'), 80);
+    else res.end('short');
+  });
+  t.after(() => s.close());
+  const long = send(`${s.url}/long`);
+  // Sequential short requests reuse the same few start-time slots while /long holds its own.
+  for (let i = 0; i < 100; i++) await send(`${s.url}/short`);
+  await long;
+  const samples = await scrapeSamples(s.metrics);
+  const longLabels = { route: '/long', status_code: '200' };
+  assert.equal(value(samples, 'http_request_duration_seconds_count', longLabels), 1);
+  assert.ok(value(samples, 'http_request_duration_seconds_sum', longLabels) >= 0.079);
+  const shortLabels = { route: '/short', status_code: '200' };
+  assert.equal(value(samples, 'http_request_duration_seconds_count', shortLabels), 100);
+  assert.ok(
+    value(samples, 'http_request_duration_seconds_sum', shortLabels) < 100 * 0.079,
+    'no short request took the start time of the long one',
+  );
+});
+
 test('semconv: OpenTelemetry names and labels', async (t) => {
   const s = await serveMetrics({ semconv: true, route: () => '/items/:id' });
   t.after(() => s.close());
