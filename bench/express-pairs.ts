@@ -43,7 +43,7 @@ type Contender = (typeof CONTENDERS)[number];
 
 const DEFAULT_ROUNDS = 7;
 /** `--rounds N`: more rounds narrow the median when telling apart costs of a few percent. */
-let ROUNDS = DEFAULT_ROUNDS;
+let rounds = DEFAULT_ROUNDS;
 const WARMUP_S = 2;
 const DURATION_S = 4;
 /** Per server: each one sees the load the single-server bench gives it. */
@@ -69,8 +69,8 @@ async function main(): Promise<number> {
   const roundsAt = args.indexOf('--rounds');
   if (roundsAt !== -1) {
     const value = args.splice(roundsAt, 2)[1] ?? '';
-    ROUNDS = Number(value);
-    if (!/^\d{1,3}$/.test(value) || ROUNDS < 1) {
+    rounds = Number(value);
+    if (!/^\d{1,3}$/.test(value) || rounds < 1) {
       console.error(
         `express-pairs: --rounds takes a whole number from 1 to 999, not ${JSON.stringify(value.slice(0, 20))}`,
       );
@@ -101,7 +101,7 @@ async function measurePair(contender: Contender): Promise<PairResult> {
   const cpuShares: number[] = [];
   const bareRps: number[] = [];
   let errors = 0;
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     // Fresh processes every round: one process's JIT can land a few percent faster or slower
     // than the next one's, so a single pair of processes would carry its luck into every round.
     // Odd rounds start the contender (and its wrk) first: whichever starts first gets a slight edge.
@@ -172,7 +172,7 @@ function printReport(results: readonly PairResult[]): void {
     `## Cost per request against bare Express at the same time (GET /api/items/:id, wrk -t1 -c${CONNECTIONS} per server)`,
     '',
     `Node ${process.version}; both servers ${CAN_PIN ? `pinned to CPU ${SERVER_CPU}, both wrk to CPU ${LOAD_CPU}` : 'unpinned'}; ` +
-      `${ROUNDS} rounds per pair, each with two fresh processes (started in alternating order), ${WARMUP_S} s of warm-up ` +
+      `${rounds} rounds per pair, each with two fresh processes (started in alternating order), ${WARMUP_S} s of warm-up ` +
       `and ${DURATION_S} s measured; ratio = contender req/s / bare req/s ` +
       'in the same round, median (min–max); CPU share = contender CPU time / bare CPU time (near 1: the core was split evenly).',
     '',
