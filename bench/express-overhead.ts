@@ -2,12 +2,13 @@
  * Throughput of one Express 5 JSON route with and without readykit, side by side in one
  * run: bare Express, Express + one empty middleware (what Express charges for any layer),
  * one AsyncLocalStorage context per request (what carrying any context across awaits costs)
- * and the same through the OpenTelemetry context API, propagation only (@readykit/tracing), Express + `readykit()` (defaults: health, metrics,
- * propagation), the same with the load report header on (`metrics: { loadReport: true }`),
- * Express + express-prom-bundle (the metrics middleware users pick today), and
- * full OpenTelemetry with 10 % sampling and an OTLP exporter: readykit in SDK mode
- * (`--import @readykit/tracing/register`) next to plain `@opentelemetry/sdk-node` with HTTP +
- * Express instrumentation. The exporter sends to a loopback OTLP sink run by this process. Each server runs alone on CPU 0; wrk runs on CPU 1
+ * and the same through the OpenTelemetry context API, propagation only (@readykit/tracing),
+ * Express + `readykit()` (defaults: health, metrics, propagation), the same with the load
+ * report header on (`metrics: { loadReport: true }`), Express + express-prom-bundle (the
+ * metrics middleware users pick today), and full OpenTelemetry with 10 % sampling and an OTLP
+ * exporter: readykit in SDK mode (`--import @readykit/tracing/register`) next to plain
+ * `@opentelemetry/sdk-node` with HTTP + Express instrumentation. The exporter sends to a
+ * loopback OTLP sink run by this process. Each server runs alone on CPU 0; wrk runs on CPU 1
  * (`wrk -t1 -c64`, as in the anchors measured for this project). Variants are measured in
  * interleaved rounds (A B C, A B C, ...) and the median round is reported, so drift hits
  * them alike. Prints req/s, the ratio to bare Express, and wrk's p50/p99.

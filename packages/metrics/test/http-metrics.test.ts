@@ -180,7 +180,7 @@ test('a long request keeps its own duration while many short ones start and end 
   });
   t.after(() => s.close());
   const long = send(`${s.url}/long`);
-  // Sequential short requests reuse the same few start-time slots while /long holds its own.
+  // Short requests start and end one after another while /long is still in flight.
   for (let i = 0; i < 100; i++) await send(`${s.url}/short`);
   await long;
   const samples = await scrapeSamples(s.metrics);

@@ -59,7 +59,7 @@ export class HopPropagation {
     const settings = this.settings;
     const headers = readIncomingHeaders(rawHeaders, settings);
     const incomingId = headers.requestId;
-    const requestId = isRequestId(incomingId) ? incomingId : newRequestId();
+    const requestId = isRequestId(incomingId) ? incomingId : newRequestId(settings.ids);
     const budget = incomingBudget(headers, settings);
     const baggage = settings.baggage ? sanitizeBaggage(headers.baggage) : undefined;
     const b3multi = settings.b3multi ? { headers: b3MultiHeaders(rawHeaders) } : NO_B3_MULTI;

@@ -1,4 +1,4 @@
-import { RandomIds } from './trace-ids.ts';
+import type { RandomIds } from './trace-ids.ts';
 
 // UUIDs, hex, base64 and base64url, ULIDs, and the ids of Heroku, AWS (`Root=1-...`) and most
 // proxies; nothing that could split a log line or a header: no whitespace, control characters,
@@ -15,9 +15,10 @@ export function isRequestId(value: string | string[] | undefined): value is stri
   return typeof value === 'string' && REQUEST_ID.test(value);
 }
 
-const ids = new RandomIds();
-
-/** A new request id: a random (version 4) UUID. */
-export function newRequestId(): string {
+/**
+ * A new request id: a random (version 4) UUID drawn from `ids`, the same pool the instance's
+ * trace and span ids come from (so a test's predictable fill covers request ids too).
+ */
+export function newRequestId(ids: RandomIds): string {
   return ids.uuid();
 }

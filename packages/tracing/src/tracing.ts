@@ -48,7 +48,7 @@ export class Tracing {
     const settings = this.settings;
     const headers = readIncomingHeaders(req.rawHeaders, settings);
     const incomingId = headers.requestId;
-    const requestId = isRequestId(incomingId) ? incomingId : newRequestId();
+    const requestId = isRequestId(incomingId) ? incomingId : newRequestId(settings.ids);
     const budget = incomingBudget(headers, settings);
     const baggage = settings.baggage ? sanitizeBaggage(headers.baggage) : undefined;
     const span = trace.getSpan(active);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { isRequestId, newRequestId } from '../src/request-id.ts';
+import { RandomIds } from '../src/trace-ids.ts';
 
 const PROPERTY = { seed: 42, numRuns: 2000 };
 // Any code point (lone surrogates included), ASCII half the time; fast-check's own 'binary'
@@ -67,9 +68,10 @@ test('refuses anything that could split a header or a log line', () => {
 });
 
 test('newRequestId: a random UUID that isRequestId accepts', () => {
+  const ids = new RandomIds();
   const seen = new Set<string>();
   for (let i = 0; i < 100; i++) {
-    const id = newRequestId();
+    const id = newRequestId(ids);
     assert.match(id, UUID_V4);
     assert.equal(isRequestId(id), true);
     seen.add(id);
